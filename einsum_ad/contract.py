@@ -1,0 +1,227 @@
+"""Execute canonical Specs on arrays: contraction plans (made once, cached) and pairwise steps.
+
+This is the execution layer: the only module (with ``rules.py``'s few array calls) that
+calls numpy to contract. A :class:`Plan` is built once per (spec, shapes, dtypes,
+optimizer) from opt_einsum's path and reused by the forward pass and by the backward pass,
+which walks the same steps in reverse.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+import opt_einsum
+
+from .subscripts import Spec, relabel
+
+__all__ = ["Plan", "Step", "plan", "execute_step", "contract", "plan_cache_info",
+           "clear_plan_cache", "set_plan_cache_size"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One contraction step: take the operands at ``positions`` (ascending) off the list,
+    contract them with ``spec`` and append the result."""
+
+    positions: tuple[int, ...]
+    spec: Spec
+    args: tuple[int, ...]  # what is popped: operand i < n, or n + j for step j's result
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A contraction order for one (spec, shapes): the steps, in evaluation order."""
+
+    spec: Spec
+    shapes: tuple
+    steps: tuple[Step, ...]
+
+
+# ------------------------------------------------------------------------ plan cache
+
+
+class _PlanCache:
+    """A bounded, thread-safe LRU cache of plans with hit/miss counts."""
+
+    def __init__(self, maxsize: int = 1024):
+        self.maxsize = maxsize
+        self._data: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key):
+        with self._lock:
+            item = self._data.get(key)
+            if item is None:
+                self.misses += 1
+                return None
+            self._data.move_to_end(key)
+            self.hits += 1
+            return item
+
+    def put(self, key, value):
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+
+    def info(self) -> dict:
+        with self._lock:
+            return {"hits": self.hits, "misses": self.misses, "size": len(self._data),
+                    "maxsize": self.maxsize}
+
+    def clear(self):
+        with self._lock:
+            self._data.clear()
+            self.hits = self.misses = 0
+
+
+_CACHE = _PlanCache()
+
+
+def plan_cache_info() -> dict:
+    """Hits, misses, current size and bound of the contraction-plan cache."""
+    return _CACHE.info()
+
+
+def clear_plan_cache() -> None:
+    """Forget every cached plan and reset the counters."""
+    _CACHE.clear()
+
+
+def set_plan_cache_size(maxsize: int) -> None:
+    """Bound the plan cache to ``maxsize`` plans (least recently used ones are dropped)."""
+    if int(maxsize) < 1:
+        raise ValueError(f"plan cache size must be at least 1, got {maxsize}")
+    with _CACHE._lock:
+        _CACHE.maxsize = int(maxsize)
+        while len(_CACHE._data) > _CACHE.maxsize:
+            _CACHE._data.popitem(last=False)
+
+
+# ------------------------------------------------------------------------- planning
+
+
+def _optimize_key(optimize):
+    if isinstance(optimize, (list, tuple)):
+        path = list(optimize)
+        if path and path[0] == "einsum_path":  # numpy's einsum_path format
+            path = path[1:]
+        return ("path", tuple(tuple(int(i) for i in p) for p in path))
+    if optimize is True:
+        return "auto"
+    if optimize is False or optimize is None:
+        return False
+    if isinstance(optimize, str):
+        return optimize
+    raise TypeError(
+        f"einsum: optimize must be an optimizer name, True/False or an explicit path, "
+        f"got {optimize!r}"
+    )
+
+
+def _check_path(path, n):
+    count = n
+    for p in path:
+        if not p or len(set(p)) != len(p) or any(i < 0 or i >= count for i in p):
+            raise ValueError(
+                f"einsum: invalid contraction path step {p} for {count} operand(s) in hand"
+            )
+        count -= len(p) - 1
+    if count != 1:
+        raise ValueError(f"einsum: the contraction path leaves {count} operands, not 1")
+
+
+def plan(spec: Spec, shapes, dtypes=(), optimize="auto") -> Plan:
+    """The cached contraction plan for ``spec`` on operands of ``shapes``."""
+    opt = _optimize_key(optimize)
+    shapes = tuple(tuple(s) for s in shapes)
+    key = (spec, shapes, tuple(dtypes), opt)
+    found = _CACHE.get(key)
+    if found is not None:
+        return found
+    result = _build_plan(spec, shapes, opt)
+    _CACHE.put(key, result)
+    return result
+
+
+def _build_plan(spec: Spec, shapes, opt) -> Plan:
+    n = len(spec.inputs)
+    if n == 1:
+        path = [(0,)]
+    elif opt is False:
+        path = [tuple(range(n))]
+    elif isinstance(opt, tuple):
+        path = [tuple(p) for p in opt[1]]
+        _check_path(path, n)
+    else:
+        try:
+            path, _ = opt_einsum.contract_path(str(spec), *shapes, shapes=True, optimize=opt)
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"einsum: unknown optimize={opt!r} ({exc})") from None
+    subs = list(spec.inputs)
+    ids = list(range(n))
+    steps = []
+    for i, positions in enumerate(path):
+        positions = tuple(sorted(positions))
+        ins = [subs[p] for p in positions]
+        args = tuple(ids[p] for p in positions)
+        for p in reversed(positions):
+            del subs[p], ids[p]
+        ids.append(n + i)
+        if i == len(path) - 1:
+            out = spec.output
+        else:
+            keep = set(spec.output).union(*subs)
+            out = "".join(lab for lab in dict.fromkeys("".join(ins)) if lab in keep)
+        subs.append(out)
+        steps.append(Step(positions, Spec(tuple(ins), out), args))
+    return Plan(spec, shapes, tuple(steps))
+
+
+# ------------------------------------------------------------------------ executing
+
+
+def execute_step(spec: Spec, *arrays) -> np.ndarray:
+    """Contract ``arrays`` (plain numpy arrays) with a single step's ``spec``."""
+    if len(spec.inputs) == 1 and spec.inputs[0] == spec.output:
+        return arrays[0]
+    if len(spec.labels) > 52:
+        raise ValueError(
+            f"einsum: one contraction step uses {len(spec.labels)} distinct labels; numpy "
+            "contracts at most 52 at once (choose an optimize= that contracts pairwise)"
+        )
+    local = str(relabel(spec))
+    if len(arrays) == 2:
+        return opt_einsum.contract(local, *arrays, optimize=[(0, 1)])
+    return np.einsum(local, *arrays, optimize=False)
+
+
+def run(p: Plan, operands, step_fn=execute_step, keep=False):
+    """Evaluate plan ``p`` with ``step_fn(spec, *arrays)`` per step.
+
+    Returns the result and, when ``keep``, the list of every step's result (the
+    intermediates the backward pass reads).
+    """
+    ops = list(operands)
+    results = []
+    for step in p.steps:
+        args = [ops[pos] for pos in step.positions]
+        for pos in reversed(step.positions):
+            del ops[pos]
+        out = step_fn(step.spec, *args)
+        ops.append(out)
+        if keep:
+            results.append(out)
+    return ops[0], results
+
+
+def contract(spec: Spec, *arrays, optimize="auto") -> np.ndarray:
+    """Evaluate ``spec`` on plain arrays through its cached plan."""
+    p = plan(spec, [a.shape for a in arrays], [a.dtype for a in arrays], optimize)
+    return run(p, arrays)[0]

@@ -1,0 +1,293 @@
+"""Tracing: primitives, traced values, reverse- and forward-mode traces, the backward pass.
+
+A transform (``vjp``, ``jvp``, ``make_graph``) opens a *trace* with a fresh level and wraps
+its inputs as :class:`Tracer` objects of that trace. A :class:`Primitive` applied to
+tracers hands the call to the highest-level trace among its arguments, which unwraps its
+own tracers, applies the primitive to what is underneath (which may be tracers of outer
+traces: that is how nesting works) and wraps the result. No global tape is kept: a graph
+lives exactly as long as the values and closures that refer to it.
+
+The rules themselves (how each primitive differentiates) live in ``rules.py``.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+__all__ = ["Primitive", "Tracer", "Trace", "RevTrace", "JvpTrace", "Node", "backward",
+           "is_traced", "unwrap", "new_level"]
+
+_levels = itertools.count(1)
+
+
+def new_level() -> int:
+    """A level above every trace opened so far."""
+    return next(_levels)
+
+
+class Primitive:
+    """An operation the tracer records. Rules are registered on the instance.
+
+    * ``impl(*args, **params)``: evaluate on plain values;
+    * ``fwd_vjp(args, params, argnums) -> (ans, vjp)``: evaluate and return a function
+      taking the output cotangent to one cotangent (or None for zero) per position of
+      ``argnums``; ``args`` may hold tracers of outer traces, so whatever the rule computes
+      with them is recorded there (the rule is itself differentiable);
+    * ``jvp(primals, tangents, params) -> (ans, tangent)``: tangents are None for zero.
+
+    A primitive with neither rule is not differentiable: its result is a constant.
+    """
+
+    def __init__(self, name: str, impl, differentiable: bool = True):
+        self.name = name
+        self.impl = impl
+        self.differentiable = differentiable
+        self.fwd_vjp = None
+        self.jvp = None
+
+    def __repr__(self):
+        return f"Primitive({self.name})"
+
+    def def_vjp(self, make_vjp):
+        """Register ``make_vjp(ans, *args, **params) -> (g -> tuple of cotangents)``.
+
+        The tuple has one entry per argument (None where an argument takes no cotangent);
+        only the entries for traced positions are read.
+        """
+        def fwd_vjp(args, params, argnums):
+            ans = self(*args, **params)
+            return ans, make_vjp(ans, *args, **params)
+        self.fwd_vjp = fwd_vjp
+        self._positional_vjp = True
+        return make_vjp
+
+    def def_fwd_vjp(self, fwd_vjp):
+        """Register a combined forward-and-VJP rule returning cotangents for ``argnums`` only."""
+        self.fwd_vjp = fwd_vjp
+        self._positional_vjp = False
+        return fwd_vjp
+
+    def def_jvp(self, jvp):
+        self.jvp = jvp
+        return jvp
+
+    def __call__(self, *args, **params):
+        top = None
+        for a in args:
+            if isinstance(a, Tracer) and (top is None or a._trace.level > top.level):
+                top = a._trace
+        if top is None:
+            return self.impl(*args, **params)
+        return top.process(self, args, params)
+
+
+class Trace:
+    """A level of tracing; subclasses say what recording a primitive application means."""
+
+    def __init__(self):
+        self.level = new_level()
+
+    def process(self, prim, args, params):  # pragma: no cover - overridden by every trace
+        raise TypeError(f"{type(self).__name__} cannot record {prim.name!r}")
+
+
+class Tracer:
+    """A value being traced. Supports numpy-style arithmetic (see ``numpy_ops``)."""
+
+    __slots__ = ("_value", "_trace", "_node", "_tangent", "__weakref__")
+    __array_ufunc__ = None  # numpy defers to our operators: ndarray + Tracer -> Tracer
+
+    def __init__(self, value, trace, node=None, tangent=None):
+        self._value = value
+        self._trace = trace
+        self._node = node
+        self._tangent = tangent
+
+    @property
+    def shape(self) -> tuple:
+        return self._value.shape
+
+    @property
+    def ndim(self) -> int:
+        return len(self._value.shape)
+
+    @property
+    def dtype(self):
+        return self._value.dtype
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of a 0-d traced array")
+        return self.shape[0]
+
+    def __repr__(self):
+        return f"Tracer(shape={self.shape}, dtype={self.dtype}, level={self._trace.level})"
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError(
+            "einsum_ad: a traced value cannot be converted to a numpy array inside a "
+            "differentiated function; use einsum_ad operations on it"
+        )
+
+    def __bool__(self):
+        raise TypeError("einsum_ad: the truth value of a traced array is not defined "
+                        "(data-dependent control flow on traced values)")
+
+    def __float__(self):
+        raise TypeError("einsum_ad: float() of a traced value; use stop_gradient or the "
+                        "returned value instead")
+
+    __hash__ = object.__hash__
+
+
+def is_traced(x) -> bool:
+    return isinstance(x, Tracer)
+
+
+def unwrap(x):
+    """The plain value underneath every level of tracing."""
+    while isinstance(x, Tracer):
+        x = x._value
+    return x
+
+
+# ------------------------------------------------------------------------ reverse mode
+
+
+class Node:
+    """One recorded primitive application in a reverse trace."""
+
+    __slots__ = ("primitive", "params", "vjp", "parents", "positional", "shape", "dtype",
+                 "argnums", "__weakref__")
+
+    def __init__(self, primitive, params, vjp, parents, argnums, positional, shape, dtype):
+        self.primitive = primitive
+        self.params = params
+        self.vjp = vjp
+        self.parents = parents  # tuple of Node, aligned with argnums
+        self.argnums = argnums
+        self.positional = positional
+        self.shape = shape
+        self.dtype = dtype
+
+    @property
+    def spec(self):
+        return self.params.get("spec") if self.params else None
+
+    def __repr__(self):
+        name = self.primitive.name if self.primitive else "input"
+        return f"Node({name}, shape={self.shape})"
+
+
+class RevTrace(Trace):
+    """Reverse mode: each primitive application becomes a Node with a VJP closure."""
+
+    def __init__(self, record=False):
+        super().__init__()
+        self.nodes = [] if record else None  # evaluation order, for make_graph
+
+    def new_input(self, value):
+        value = value if isinstance(value, Tracer) else np.asarray(value)
+        node = Node(None, None, None, (), (), False, value.shape, value.dtype)
+        return Tracer(value, self, node)
+
+    def process(self, prim, args, params):
+        vals = list(args)
+        argnums = []
+        parents = []
+        for i, a in enumerate(args):
+            if isinstance(a, Tracer) and a._trace is self:
+                vals[i] = a._value
+                argnums.append(i)
+                parents.append(a._node)
+        if not prim.differentiable or prim.fwd_vjp is None:
+            if prim.differentiable:
+                raise TypeError(f"no reverse-mode rule for primitive {prim.name!r}")
+            return prim(*vals, **params)
+        ans, vjp = prim.fwd_vjp(vals, params, tuple(argnums))
+        node = Node(prim, params, vjp, tuple(parents), tuple(argnums), prim._positional_vjp,
+                    ans.shape, ans.dtype)
+        if self.nodes is not None:
+            self.nodes.append(node)
+        return Tracer(ans, self, node)
+
+
+def _toposort(roots):
+    """Nodes reachable from ``roots``, every node after all of its consumers."""
+    order = []
+    visited = set()
+    stack = [(r, False) for r in roots]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for p in node.parents:
+            if id(p) not in visited:
+                stack.append((p, False))
+    order.reverse()
+    return order
+
+
+def backward(roots, accumulate, fit):
+    """Propagate cotangents from ``roots``, a list of (node, cotangent) pairs.
+
+    Returns {id(node): cotangent} for the nodes left holding one (the inputs).
+    ``accumulate(a, b)`` adds two cotangents; ``fit(g, node)`` brings a cotangent to the
+    node's shape and dtype (undoing broadcasting: the one place that does it).
+    """
+    cts = {}
+    for node, g in roots:
+        prev = cts.get(id(node))
+        cts[id(node)] = g if prev is None else accumulate(prev, g)
+    for node in _toposort([n for n, _ in roots]):
+        ct = cts.get(id(node))
+        if ct is None or node.vjp is None:
+            continue
+        del cts[id(node)]
+        outs = node.vjp(ct)
+        if node.positional:
+            outs = [outs[i] for i in node.argnums]
+        for parent, c in zip(node.parents, outs):
+            if c is None:
+                continue
+            c = fit(c, parent)
+            prev = cts.get(id(parent))
+            cts[id(parent)] = c if prev is None else accumulate(prev, c)
+    return cts
+
+
+# ------------------------------------------------------------------------ forward mode
+
+
+class JvpTrace(Trace):
+    """Forward mode: each traced value carries a tangent (None for a zero tangent)."""
+
+    def new_input(self, value, tangent):
+        return Tracer(value, self, tangent=tangent)
+
+    def process(self, prim, args, params):
+        primals = list(args)
+        tangents = [None] * len(args)
+        for i, a in enumerate(args):
+            if isinstance(a, Tracer) and a._trace is self:
+                primals[i] = a._value
+                tangents[i] = a._tangent
+        if not prim.differentiable:
+            return prim(*primals, **params)
+        if prim.jvp is None:
+            raise TypeError(f"no forward-mode rule for primitive {prim.name!r}")
+        if all(t is None for t in tangents):
+            return prim(*primals, **params)
+        ans, tan = prim.jvp(primals, tangents, params)
+        return Tracer(ans, self, tangent=tan)

@@ -1,0 +1,302 @@
+"""Every primitive and its VJP/JVP rule, in one table.
+
+Sections: einsum (the one generic rule, plus ``spread``, its transpose), structural,
+elementwise arithmetic, and the broadcasting/dtype fit applied by the backward pass.
+Multilinear operations have no rule of their own: they are einsum nodes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import contract as _contract
+from .core import Primitive, Tracer
+from .subscripts import Spec, adjoint, normalize, parse, transpose_of_spread
+
+__all__ = ["einsum_p", "spread_p", "reshape_p", "broadcast_to_p", "astype_p",
+           "add_p", "sub_p", "neg_p", "div_p", "pow_p", "einsum_spec", "einsum_str", "mul",
+           "unbroadcast", "fit", "accumulate"]
+
+
+# ============================================================================ einsum
+#
+# The einsum node evaluates its canonical Spec along the cached plan's steps. Its VJP walks
+# those steps backwards and applies the generic rule (``subscripts.adjoint``) to each step:
+# every intermediate is computed once, and each operand's cotangent reuses the others'.
+# When the operands are themselves traced by an outer trace, each step is an einsum node of
+# that trace, so the backward pass (made of einsum nodes) can be differentiated again.
+
+
+def _einsum_impl(*operands, spec, optimize="auto"):
+    return _contract.contract(spec, *operands, optimize=optimize)
+
+
+einsum_p = Primitive("einsum", _einsum_impl)
+
+
+def einsum_spec(spec: Spec, *operands, optimize="auto"):
+    """Apply the einsum primitive with an already canonical ``spec``."""
+    return einsum_p(*operands, spec=spec, optimize=optimize)
+
+
+def _step(spec, *operands):
+    return einsum_p(*operands, spec=spec, optimize=False)
+
+
+def _adjoint_of(spec: Spec, k: int, g, vals):
+    """The generic rule: operand ``k``'s cotangent for a node ``spec`` with operands ``vals``."""
+    adj = adjoint(spec, k)
+    out = einsum_p(g, *(vals[m] for m in adj.others), spec=adj.contraction, optimize=False)
+    if adj.spread is not None:
+        out = spread_p(out, spec=adj.spread, shape=tuple(vals[k].shape))
+    return out
+
+
+@einsum_p.def_fwd_vjp
+def _einsum_fwd_vjp(args, params, argnums):
+    spec = params["spec"]
+    p = _contract.plan(spec, [a.shape for a in args], [a.dtype for a in args],
+                       params.get("optimize", "auto"))
+    n = len(args)
+    if len(p.steps) == 1:
+        ans, mids = _step(p.steps[0].spec, *args), [None]
+    else:
+        ans, mids = _contract.run(p, args, step_fn=_step, keep=True)
+    wanted = set(argnums)
+
+    def vjp(g):
+        # which step results lead to a wanted operand
+        need = set(wanted)
+        for j, step in enumerate(p.steps):
+            if need.intersection(step.args):
+                need.add(n + j)
+        cts = {n + len(p.steps) - 1: g}
+        for j in range(len(p.steps) - 1, -1, -1):
+            gj = cts.pop(n + j, None)
+            if gj is None:
+                continue
+            step = p.steps[j]
+            vals = [args[i] if i < n else mids[i - n] for i in step.args]
+            for pos, i in enumerate(step.args):
+                if i in need:
+                    c = _adjoint_of(step.spec, pos, gj, vals)
+                    cts[i] = c if i not in cts else add_p(cts[i], c)
+        return tuple(cts.get(i) for i in argnums)
+
+    return ans, vjp
+
+
+@einsum_p.def_jvp
+def _einsum_jvp(primals, tangents, params):
+    # Multilinearity: the tangent is the sum over operands of the einsum with that
+    # operand replaced by its tangent.
+    ans = einsum_p(*primals, **params)
+    tan = None
+    for k, t in enumerate(tangents):
+        if t is None:
+            continue
+        ops = list(primals)
+        ops[k] = t
+        term = einsum_p(*ops, **params)
+        tan = term if tan is None else add_p(tan, term)
+    return ans, tan
+
+
+def _spread_impl(x, *, spec, shape):
+    """Write ``x`` (labels ``spec.inputs[0]``, each once) into an array of ``shape`` with
+    labels ``spec.output``: broadcast along new labels, onto the diagonal for repeats."""
+    x = np.asarray(x)
+    src, dst = spec.inputs[0], spec.output
+    uniq = list(dict.fromkeys(dst))
+    order = [src.index(lab) for lab in uniq if lab in src]
+    xt = x.transpose(order) if order != sorted(order) else x
+    xt = xt.reshape([x.shape[src.index(lab)] if lab in src else 1 for lab in uniq])
+    if len(uniq) == len(dst):
+        return np.broadcast_to(xt, shape)
+    out = np.zeros(shape, dtype=x.dtype)
+    strides = [sum(out.strides[i] for i, lab in enumerate(dst) if lab == u) for u in uniq]
+    dshape = [shape[dst.index(u)] for u in uniq]
+    view = np.lib.stride_tricks.as_strided(out, dshape, strides, writeable=True)
+    view[...] = xt
+    return out
+
+
+spread_p = Primitive("spread", _spread_impl)
+
+
+@spread_p.def_vjp
+def _spread_vjp(ans, x, *, spec, shape):
+    return lambda g: (einsum_p(g, spec=transpose_of_spread(spec), optimize=False),)
+
+
+spread_p.def_jvp(lambda p, t, params: (spread_p(p[0], **params), spread_p(t[0], **params)))
+
+
+def einsum_str(subscripts: str, *operands, optimize="auto"):
+    """Parse, normalise and apply einsum: the one entry point for string subscripts."""
+    terms, output, ops = parse((subscripts,) + operands)
+    spec = normalize(terms, output, [o.shape for o in ops])
+    return einsum_p(*ops, spec=spec, optimize=optimize)
+
+
+def mul(a, b):
+    """Elementwise product with broadcasting, lowered to einsum (``"...,...->..."``)."""
+    return einsum_str("...,...->...", a, b)
+
+
+# ======================================================================== structural
+
+
+reshape_p = Primitive("reshape", lambda x, *, shape: np.reshape(x, shape))
+reshape_p.def_vjp(lambda ans, x, *, shape: lambda g: (reshape_p(g, shape=tuple(x.shape)),))
+reshape_p.def_jvp(lambda p, t, params: (reshape_p(p[0], **params), reshape_p(t[0], **params)))
+
+broadcast_to_p = Primitive("broadcast_to", lambda x, *, shape: np.broadcast_to(x, shape))
+# the cotangent has the broadcast shape; the backward pass's ``fit`` sums it back
+broadcast_to_p.def_vjp(lambda ans, x, *, shape: lambda g: (g,))
+broadcast_to_p.def_jvp(
+    lambda p, t, params: (broadcast_to_p(p[0], **params), broadcast_to_p(t[0], **params)))
+
+
+def _astype_impl(x, *, dtype):
+    x = np.asarray(x)
+    if x.dtype.kind == "c" and np.dtype(dtype).kind != "c":
+        x = x.real
+    return x.astype(dtype, copy=False)
+
+
+astype_p = Primitive("astype", _astype_impl)
+astype_p.def_vjp(lambda ans, x, *, dtype: lambda g: (astype_p(g, dtype=x.dtype),))
+astype_p.def_jvp(lambda p, t, params: (astype_p(p[0], **params), astype_p(t[0], **params)))
+
+
+# ======================================================================== arithmetic
+
+
+add_p = Primitive("add", np.add)
+add_p.def_vjp(lambda ans, a, b: lambda g: (g, g))
+
+
+@add_p.def_jvp
+def _add_jvp(p, t, params):
+    ans = add_p(*p)
+    ta, tb = t
+    tan = tb if ta is None else ta if tb is None else add_p(ta, tb)
+    return ans, _fit_forward(tan, ans)
+
+
+sub_p = Primitive("subtract", np.subtract)
+sub_p.def_vjp(lambda ans, a, b: lambda g: (g, neg_p(g)))
+
+
+@sub_p.def_jvp
+def _sub_jvp(p, t, params):
+    ans = sub_p(*p)
+    ta, tb = t
+    tan = neg_p(tb) if ta is None else ta if tb is None else sub_p(ta, tb)
+    return ans, _fit_forward(tan, ans)
+
+
+neg_p = Primitive("negative", np.negative)
+neg_p.def_vjp(lambda ans, x: lambda g: (neg_p(g),))
+neg_p.def_jvp(lambda p, t, params: (neg_p(p[0]), neg_p(t[0])))
+
+div_p = Primitive("divide", np.true_divide)
+
+
+@div_p.def_vjp
+def _div_vjp(ans, a, b):
+    return lambda g: (div_p(g, b), neg_p(div_p(mul(g, ans), b)))
+
+
+@div_p.def_jvp
+def _div_jvp(p, t, params):
+    a, b = p
+    ans = div_p(a, b)
+    ta, tb = t
+    tan = None if ta is None else div_p(ta, b)
+    if tb is not None:
+        term = neg_p(div_p(mul(tb, ans), b))
+        tan = term if tan is None else add_p(tan, term)
+    return ans, _fit_forward(tan, ans)
+
+
+def _pow_impl(x, *, exponent):
+    return np.power(x, np.asarray(exponent, dtype=np.result_type(x, exponent)))
+
+
+pow_p = Primitive("power", _pow_impl)
+
+
+def _dpow(x, exponent):
+    if exponent == 0:
+        return None
+    if exponent == 1:
+        return np.ones((), dtype=x.dtype)
+    return mul(pow_p(x, exponent=exponent - 1), np.asarray(exponent, dtype=x.dtype))
+
+
+@pow_p.def_vjp
+def _pow_vjp(ans, x, *, exponent):
+    def vjp(g):
+        d = _dpow(x, exponent)
+        return (None if d is None else mul(g, d),)
+    return vjp
+
+
+@pow_p.def_jvp
+def _pow_jvp(p, t, params):
+    d = _dpow(p[0], params["exponent"])
+    return pow_p(p[0], **params), None if d is None else mul(t[0], d)
+
+
+# ======================================================= broadcasting and dtype fitting
+
+
+def unbroadcast(g, shape):
+    """Sum ``g`` back to ``shape`` (numpy broadcasting undone), as einsum + spread."""
+    shape = tuple(shape)
+    gshape = tuple(g.shape)
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    labels = "".join(_letters(len(gshape)))
+    kept = "".join(labels[lead + i] for i, d in enumerate(shape) if d == gshape[lead + i])
+    out = einsum_p(g, spec=Spec((labels,), kept), optimize=False)
+    target = labels[lead:]
+    if kept != target:
+        out = spread_p(out, spec=Spec((kept,), target), shape=shape)
+    return out
+
+
+def _letters(n):
+    from .subscripts import symbol
+    return [symbol(i) for i in range(n)]
+
+
+def fit(g, node):
+    """Bring cotangent ``g`` to the shape and dtype of ``node`` (a reverse-trace Node)."""
+    if tuple(g.shape) != tuple(node.shape):
+        g = unbroadcast(g, node.shape)
+    if g.dtype != node.dtype:
+        g = astype_p(g, dtype=node.dtype)
+    return g
+
+
+def _fit_forward(tan, ans):
+    """A forward-mode tangent brought to its primal's shape and dtype."""
+    if tan is None:
+        return None
+    if tuple(tan.shape) != tuple(ans.shape):
+        tan = broadcast_to_p(tan, shape=tuple(ans.shape))
+    if tan.dtype != ans.dtype:
+        tan = astype_p(tan, dtype=ans.dtype)
+    return tan
+
+
+def accumulate(a, b):
+    return add_p(a, b)
+
+
+def is_tracer(x):
+    return isinstance(x, Tracer)

@@ -1,0 +1,367 @@
+"""Parse every einsum form into one canonical, explicit Spec, and derive adjoint specs.
+
+Pure string logic: nothing here touches an array. Shapes (tuples of ints) are read
+only to expand ``...`` and to resolve size-1 broadcasting.
+
+The canonical form of an einsum call is a :class:`Spec`:
+
+* every operand's subscripts are written out, with ``...`` expanded to concrete labels
+  for this call's shapes (right-aligned broadcasting, as numpy does);
+* the output is explicit (implicit mode resolved the way numpy resolves it);
+* labels are renamed in order of first appearance (``a``, ``b``, ...; after the 52 ASCII
+  letters, the unicode symbols of :func:`opt_einsum.get_symbol`), so that ``"ij,jk"`` and
+  ``"ab,bc->ac"`` share a spec, and more than 52 labels are representable;
+* an axis of size 1 whose label has another size elsewhere (numpy broadcasts it) gets a
+  fresh label of its own, which the operand then sums away. Broadcasting therefore needs
+  no special case downstream: its adjoint is the "label only in this operand" case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from opt_einsum import get_symbol
+
+__all__ = ["Spec", "Adjoint", "normalize", "parse", "adjoint", "label_sizes", "symbol"]
+
+_ELL = Ellipsis  # the marker for "..." inside a parsed term
+
+
+def symbol(i: int) -> str:
+    """The i-th canonical label: ``a``..``z``, ``A``..``Z``, then unicode symbols."""
+    return get_symbol(i)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A canonical einsum: explicit input subscripts and explicit output subscripts.
+
+    Each subscript is a string of single-character labels. A label may repeat inside an
+    input (a diagonal); it never repeats in the output.
+    """
+
+    inputs: tuple[str, ...]
+    output: str
+
+    def __str__(self) -> str:
+        return ",".join(self.inputs) + "->" + self.output
+
+    @property
+    def labels(self) -> str:
+        """Every distinct label, in order of first appearance."""
+        return "".join(dict.fromkeys("".join(self.inputs)))
+
+
+@dataclass(frozen=True)
+class Adjoint:
+    """How to build the cotangent of operand ``k`` of a Spec.
+
+    ``contraction`` takes ``(cotangent, *others)`` (the operands other than k, in order)
+    to ``reduced``: operand k's labels that the cotangent or another operand carries, each
+    once. ``spread`` (or None when ``reduced`` already equals k's subscripts) writes that
+    result into k's layout: broadcasting along labels only k has, and onto the diagonal
+    for labels k repeats.
+    """
+
+    contraction: Spec
+    spread: Spec | None
+    others: tuple[int, ...]
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _letter_label(ch: str, term: int) -> str:
+    if not (("a" <= ch <= "z") or ("A" <= ch <= "Z")):
+        where = f"operand {term}" if term >= 0 else "the output"
+        raise ValueError(
+            f"einsum: invalid subscript {ch!r} in {where}; subscripts must be ASCII letters "
+            "(use the interleaved form for more labels)"
+        )
+    return ch
+
+
+def _parse_term(text: str, term: int) -> list:
+    out = []
+    i = 0
+    seen_ellipsis = False
+    where = f"operand {term}" if term >= 0 else "the output"
+    while i < len(text):
+        ch = text[i]
+        if ch == ".":
+            if text[i : i + 3] != "..." or (i + 3 < len(text) and text[i + 3] == "."):
+                raise ValueError(f"einsum: a '.' in {where} is not part of an ellipsis '...'")
+            if seen_ellipsis:
+                raise ValueError(f"einsum: more than one ellipsis '...' in {where}")
+            seen_ellipsis = True
+            out.append(_ELL)
+            i += 3
+        else:
+            out.append(_letter_label(ch, term))
+            i += 1
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _parse_string(subscripts: str):
+    text = "".join(subscripts.split())
+    if text.count("->") > 1:
+        raise ValueError("einsum: '->' appears more than once in the subscripts")
+    if "->" in text:
+        lhs, rhs = text.split("->")
+    else:
+        lhs, rhs = text, None
+    if ("-" in lhs or ">" in lhs) or (rhs is not None and ("-" in rhs or ">" in rhs)):
+        raise ValueError("einsum: a '-' or '>' that is not part of one '->' in the subscripts")
+    terms = tuple(tuple(_parse_term(t, k)) for k, t in enumerate(lhs.split(",")))
+    if rhs is not None and "," in rhs:
+        raise ValueError("einsum: the output subscripts contain a ','")
+    output = None if rhs is None else tuple(_parse_term(rhs, -1))
+    return terms, output
+
+
+def _parse_sublist(sub, term: int) -> list:
+    try:
+        items = list(sub)
+    except TypeError:
+        raise TypeError(
+            f"einsum: interleaved form expects a list of ints for operand {term}, got {sub!r}"
+        ) from None
+    out = []
+    for s in items:
+        if s is Ellipsis:
+            if _ELL in out:
+                raise ValueError(f"einsum: more than one ellipsis in the sublist of operand {term}")
+            out.append(_ELL)
+        elif isinstance(s, bool) or not isinstance(s, int) and not hasattr(s, "__index__"):
+            raise TypeError(f"einsum: sublist entries must be ints or Ellipsis, got {s!r}")
+        else:
+            v = int(s.__index__())
+            if v < 0:
+                raise ValueError(f"einsum: sublist label {v} of operand {term} is negative")
+            out.append(v)
+    return out
+
+
+def parse(args) -> tuple[tuple, object, list]:
+    """Split ``einsum``'s positional arguments into (terms, output, operands).
+
+    Accepts ``(subscripts, *operands)`` and the interleaved
+    ``(op0, sublist0, op1, sublist1, ..., [output_sublist])``. Terms are tuples of labels
+    (characters or ints) with ``Ellipsis`` for ``...``; output is None in implicit mode.
+    """
+    if not args:
+        raise TypeError("einsum: no subscripts and no operands given")
+    first = args[0]
+    if isinstance(first, str):
+        terms, output = _parse_string(first)
+        operands = list(args[1:])
+        if len(terms) != len(operands):
+            raise ValueError(
+                f"einsum: the subscripts {first!r} name {len(terms)} operand(s) but "
+                f"{len(operands)} were given"
+            )
+        return terms, output, operands
+    rest = list(args)
+    output = None
+    if len(rest) % 2 == 1:
+        output = tuple(_parse_sublist(rest.pop(), -1))
+    operands = rest[0::2]
+    terms = tuple(tuple(_parse_sublist(s, k)) for k, s in enumerate(rest[1::2]))
+    if not operands:
+        raise ValueError("einsum: no operands given")
+    return terms, output, operands
+
+
+# ----------------------------------------------------------------------- normalising
+
+
+def _sort_key(label):
+    return (0, label) if isinstance(label, int) else (1, label)
+
+
+def normalize(terms, output, shapes) -> Spec:
+    """The canonical Spec of parsed ``terms``/``output`` for operands of ``shapes``.
+
+    Raises ValueError naming the operand, label and sizes for a rank that does not match
+    its subscripts, sizes that disagree, output labels that are missing from every input
+    or repeated, and ellipsis dimensions that cannot be broadcast.
+    """
+    return _normalize(tuple(tuple(t) for t in terms), None if output is None else tuple(output),
+                      tuple(tuple(int(d) for d in s) for s in shapes))
+
+
+def _show(label) -> str:
+    return repr(label) if isinstance(label, str) else str(label)
+
+
+@lru_cache(maxsize=4096)
+def _normalize(terms, output, shapes) -> Spec:
+    if len(terms) != len(shapes):
+        raise ValueError(f"einsum: {len(terms)} subscripts for {len(shapes)} operands")
+    # 1. rank check and ellipsis width per operand
+    ell_ndim = 0
+    widths = []
+    for k, (term, shape) in enumerate(zip(terms, shapes)):
+        named = sum(1 for t in term if t is not _ELL)
+        if _ELL in term:
+            if len(shape) < named:
+                raise ValueError(
+                    f"einsum: operand {k} has {len(shape)} dimension(s) (shape {shape}) but its "
+                    f"subscripts name {named} plus '...'"
+                )
+            widths.append(len(shape) - named)
+            ell_ndim = max(ell_ndim, len(shape) - named)
+        else:
+            if len(shape) != named:
+                raise ValueError(
+                    f"einsum: operand {k} has {len(shape)} dimension(s) (shape {shape}) but its "
+                    f"subscripts name {named}"
+                )
+            widths.append(0)
+    # 2. expand ellipses into labels ("...", j) for j counted from the right
+    ell_labels = [("...", j) for j in range(ell_ndim)]  # leftmost first
+    expanded = []
+    for term, w in zip(terms, widths):
+        exp = []
+        for t in term:
+            if t is _ELL:
+                exp.extend(ell_labels[ell_ndim - w :])
+            else:
+                exp.append(t)
+        expanded.append(exp)
+    # 3. sizes: a label's size is its non-1 size; 1 broadcasts against anything
+    size: dict = {}
+    where: dict = {}
+    for k, (exp, shape) in enumerate(zip(expanded, shapes)):
+        local: dict = {}
+        for ax, (lab, d) in enumerate(zip(exp, shape)):
+            if lab in local and local[lab] != d:
+                raise ValueError(
+                    f"einsum: operand {k} repeats label {_show(lab)} on axes of different sizes "
+                    f"({local[lab]} != {d}); shape {shape}"
+                )
+            local[lab] = d
+            if d != 1:
+                prev = size.get(lab, 1)
+                if prev != 1 and prev != d:
+                    k0, ax0 = where[lab]
+                    what = (f"ellipsis dimension {lab[1] - ell_ndim}"
+                            if isinstance(lab, tuple) else f"label {_show(lab)}")
+                    raise ValueError(
+                        f"einsum: size mismatch for {what}: operand {k0} axis {ax0} has size "
+                        f"{prev}, operand {k} axis {ax} has size {d} (shapes "
+                        f"{shapes[k0]} and {shape})"
+                    )
+                size[lab] = d
+                where[lab] = (k, ax)
+            else:
+                size.setdefault(lab, 1)
+                where.setdefault(lab, (k, ax))
+    # 4. explicit output
+    if output is None:
+        counts: dict = {}
+        for exp in expanded:
+            for lab in exp:
+                if not isinstance(lab, tuple):
+                    counts[lab] = counts.get(lab, 0) + 1
+        out = list(ell_labels) + sorted((lab for lab, c in counts.items() if c == 1), key=_sort_key)
+    else:
+        out = []
+        for t in output:
+            if t is _ELL:
+                out.extend(ell_labels)
+            else:
+                out.append(t)
+        seen = set()
+        for lab in out:
+            if lab in seen:
+                raise ValueError(f"einsum: output label {_show(lab)} appears more than once")
+            seen.add(lab)
+            if lab not in size:
+                raise ValueError(
+                    f"einsum: output label {_show(lab)} does not appear in any input"
+                )
+        if _ELL not in output and any(widths):
+            k = next(i for i, w in enumerate(widths) if w)
+            raise ValueError(
+                f"einsum: operand {k} has {widths[k]} dimension(s) under '...' (shape "
+                f"{shapes[k]}) but the output has no '...' to hold them"
+            )
+    # 5. canonical relabelling, with fresh labels for broadcast size-1 axes
+    names: dict = {}
+    counter = [0]
+
+    def fresh():
+        s = symbol(counter[0])
+        counter[0] += 1
+        return s
+
+    inputs = []
+    for exp, shape in zip(expanded, shapes):
+        sub = []
+        for lab, d in zip(exp, shape):
+            if d == 1 and size[lab] != 1:
+                sub.append(fresh())  # broadcast axis: a label of its own, summed in place
+            else:
+                if lab not in names:
+                    names[lab] = fresh()
+                sub.append(names[lab])
+        inputs.append("".join(sub))
+    return Spec(tuple(inputs), "".join(names[lab] for lab in out))
+
+
+# -------------------------------------------------------------------- derived specs
+
+
+def label_sizes(spec: Spec, shapes) -> dict:
+    """Map each label of ``spec`` to its size for operands of ``shapes``."""
+    sizes = {}
+    for sub, shape in zip(spec.inputs, shapes):
+        for lab, d in zip(sub, shape):
+            sizes[lab] = d
+    return sizes
+
+
+@lru_cache(maxsize=8192)
+def adjoint(spec: Spec, k: int) -> Adjoint:
+    """The one generic VJP rule: how operand ``k``'s cotangent is built from ``spec``.
+
+    The cotangent ``g`` has the output's labels. Operand k's adjoint is the contraction of
+    ``g`` with every other operand onto k's labels, ``"out,others->s_k"``. Two things a
+    single numpy einsum cannot say are split off into ``spread``: a label only operand k
+    carries (the result is constant along it: broadcast) and a label k repeats (numpy
+    rejects ``"->ii"``: compute it once, then write onto the diagonal).
+
+    >>> a = adjoint(normalize(*parse(("ij,j->i", None, None))[:2], [(2, 3), (3,)]), 0)
+    >>> str(a.contraction), a.spread
+    ('a,b->ab', None)
+    >>> a = adjoint(normalize(*parse(("iij->j", None))[:2], [(2, 2, 3)]), 0)
+    >>> str(a.contraction), str(a.spread)
+    ('b->b', 'b->aab')
+    """
+    sub_k = spec.inputs[k]
+    others = tuple(m for m in range(len(spec.inputs)) if m != k)
+    present = set(spec.output).union(*(spec.inputs[m] for m in others))
+    reduced = "".join(lab for lab in dict.fromkeys(sub_k) if lab in present)
+    contraction = Spec((spec.output,) + tuple(spec.inputs[m] for m in others), reduced)
+    spread = None if reduced == sub_k else Spec((reduced,), sub_k)
+    return Adjoint(contraction, spread, others)
+
+
+@lru_cache(maxsize=8192)
+def transpose_of_spread(spread: Spec) -> Spec:
+    """The spread ``t -> s`` is linear; its transpose is the single-operand einsum ``s -> t``."""
+    return Spec((spread.output,), spread.inputs[0])
+
+
+def relabel(spec: Spec) -> Spec:
+    """Rename ``spec``'s labels to ``a``, ``b``, ... in order of first appearance.
+
+    Used per contraction step so that each step passed to numpy speaks in letters, whatever
+    the labels of the whole expression (more than 52 in all is fine if a step uses at most 52).
+    """
+    names = {lab: symbol(i) for i, lab in enumerate(spec.labels)}
+    return Spec(tuple("".join(names[c] for c in s) for s in spec.inputs),
+                "".join(names[c] for c in spec.output))

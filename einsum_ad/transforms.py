@@ -1,0 +1,267 @@
+"""Function transforms: vjp, grad, value_and_grad, jvp.
+
+``grad`` is ``value_and_grad`` without the value; ``value_and_grad`` is a ``vjp`` with a
+unit cotangent; ``argnums`` is handled by one wrapper. Complex values: the VJP is the
+linear transpose of the derivative, with no conjugation (as in JAX); the gradient of a real
+function of complex inputs is therefore the conjugate of the "steepest ascent" direction.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import rules
+from .core import JvpTrace, RevTrace, Tracer, backward
+from .tree import tree_flatten, tree_unflatten
+
+__all__ = ["vjp", "grad", "value_and_grad", "jvp"]
+
+
+def _as_primal(x, fname, i):
+    if isinstance(x, Tracer):
+        return x
+    if x is None or isinstance(x, (str, bytes)):
+        raise TypeError(f"{fname}: input {i} is {type(x).__name__}, not a numeric array")
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "fc":
+        raise TypeError(
+            f"{fname}: input {i} has dtype {arr.dtype}; only floating or complex inputs can "
+            "be differentiated (cast it, e.g. x.astype(float))"
+        )
+    return arr
+
+
+def _own_value(x, trace):
+    """What a leaf of ``f``'s output is outside ``trace``: its value, a constant otherwise."""
+    if isinstance(x, Tracer) and x._trace is trace:
+        return x._value
+    return x
+
+
+def _user_array(x):
+    """A cotangent handed to the user: a writeable array, not a broadcast view."""
+    if isinstance(x, np.ndarray) and not x.flags.writeable:
+        return np.array(x)
+    return x
+
+
+def vjp(f, *primals, has_aux=False):
+    """Evaluate ``f(*primals)`` and return its vector-Jacobian product function.
+
+    Args:
+        f: a function of arrays (and pytrees of arrays) returning an array or a pytree.
+        *primals: the arguments, floating or complex arrays or pytrees of them.
+        has_aux: ``f`` returns ``(output, aux)``; aux is returned as it is.
+
+    Returns:
+        ``(out, vjp_fn)`` (or ``(out, vjp_fn, aux)``), where ``vjp_fn(cotangent)`` takes a
+        cotangent shaped like ``out`` and returns a tuple with one cotangent per primal,
+        each shaped and typed like its primal.
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> W, x = np.arange(6.0).reshape(2, 3), np.ones(3)
+        >>> z, f_vjp = ea.vjp(lambda W: ea.einsum("ij,j->i", W, x), W)
+        >>> f_vjp(np.array([1.0, 2.0]))[0]
+        array([[1., 1., 1.],
+               [2., 2., 2.]])
+    """
+    trace = RevTrace()
+    leaves_in, trees_in = [], []
+    for i, p in enumerate(primals):
+        leaves, treedef = tree_flatten(p)
+        leaves_in.append([trace.new_input(_as_primal(x, "vjp", i)) for x in leaves])
+        trees_in.append(treedef)
+    args = [tree_unflatten(t, ls) for t, ls in zip(trees_in, leaves_in)]
+    result = f(*args)
+    if has_aux:
+        if not (isinstance(result, (tuple, list)) and len(result) == 2):
+            raise TypeError("vjp(has_aux=True): f must return a pair (output, aux)")
+        result, aux = result
+    out_leaves, out_tree = tree_flatten(result)
+    for x in out_leaves:
+        if not isinstance(x, (Tracer, np.ndarray, np.generic, int, float, complex)):
+            raise TypeError(f"vjp: f returned a {type(x).__name__}, not an array")
+    out_vals = [_own_value(x, trace) for x in out_leaves]
+    out = tree_unflatten(out_tree, out_vals)
+
+    def vjp_fn(cotangent):
+        ct_leaves, ct_tree = tree_flatten(cotangent)
+        if ct_tree != out_tree:
+            raise ValueError(
+                f"vjp_fn: the cotangent's structure {ct_tree} differs from the output's "
+                f"{out_tree}"
+            )
+        roots = []
+        for i, (o, c) in enumerate(zip(out_leaves, ct_leaves)):
+            c = _check_cotangent(c, o, i)
+            if isinstance(o, Tracer) and o._trace is trace:
+                roots.append((o._node, c))
+        cts = backward(roots, rules.accumulate, rules.fit) if roots else {}
+        grads = []
+        for leaves, treedef in zip(leaves_in, trees_in):
+            gl = []
+            for x in leaves:
+                c = cts.get(id(x._node))
+                if c is None:
+                    c = np.zeros(x.shape, dtype=x.dtype)
+                gl.append(_user_array(c))
+            grads.append(tree_unflatten(treedef, gl))
+        return tuple(grads)
+
+    if has_aux:
+        aux_leaves, aux_tree = tree_flatten(aux)
+        return out, vjp_fn, tree_unflatten(aux_tree, [_own_value(x, trace) for x in aux_leaves])
+    return out, vjp_fn
+
+
+def _check_cotangent(c, o, i):
+    """Validate a cotangent leaf against output leaf ``o``; cast it to ``o``'s dtype."""
+    oshape = tuple(np.shape(o))
+    odtype = np.dtype(o.dtype) if isinstance(o, Tracer) else np.result_type(o)
+    if not isinstance(c, Tracer):
+        if c is None or isinstance(c, (str, bytes)):
+            raise TypeError(f"vjp_fn: cotangent {i} is {type(c).__name__}, not an array")
+        c = np.asarray(c)
+    if tuple(c.shape) != oshape:
+        raise ValueError(
+            f"vjp_fn: cotangent {i} has shape {tuple(c.shape)} but the output has shape {oshape}"
+        )
+    kind = np.dtype(c.dtype).kind
+    if kind not in "biufc" or (kind == "c" and odtype.kind != "c"):
+        raise TypeError(
+            f"vjp_fn: cotangent {i} has dtype {c.dtype}, which does not fit the output's "
+            f"dtype {odtype}"
+        )
+    if c.dtype != odtype and odtype.kind in "fc":
+        c = rules.astype_p(c, dtype=odtype)
+    return c
+
+
+def _argnums_wrapper(f, argnums, args, fname):
+    """Split ``args`` into the differentiated ones and a function of those alone."""
+    single = isinstance(argnums, int)
+    nums = (argnums,) if single else tuple(argnums)
+    if not nums:
+        raise ValueError(f"{fname}: argnums is empty")
+    n = len(args)
+    for a in nums:
+        if not isinstance(a, int) or not -n <= a < n:
+            raise ValueError(f"{fname}: argnums {argnums} out of range for {n} argument(s)")
+    nums = tuple(a % n for a in nums)
+    if len(set(nums)) != len(nums):
+        raise ValueError(f"{fname}: argnums {argnums} repeats an argument")
+
+    def partial(*dyn):
+        full = list(args)
+        for a, v in zip(nums, dyn):
+            full[a] = v
+        return f(*full)
+
+    return partial, [args[a] for a in nums], single
+
+
+def value_and_grad(f, argnums=0, has_aux=False):
+    """A function returning ``f``'s value and its gradient with respect to ``argnums``.
+
+    ``f`` must return a real scalar (or ``(scalar, aux)`` with ``has_aux``). The gradient
+    has the structure of the chosen argument (a tuple of them when ``argnums`` is a tuple).
+    With ``has_aux``, the function returns ``((value, aux), grad)``.
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> f = lambda x: ea.einsum("i,i->", x, x)
+        >>> ea.value_and_grad(f)(np.array([1.0, 2.0]))
+        (np.float64(5.0), array([2., 4.]))
+    """
+    def wrapped(*args):
+        partial, dyn, single = _argnums_wrapper(f, argnums, args, "grad")
+        res = vjp(partial, *dyn, has_aux=has_aux)
+        out, fn = res[0], res[1]
+        shape = tuple(np.shape(out))
+        dtype = np.result_type(out) if not isinstance(out, Tracer) else out.dtype
+        if shape != () or isinstance(out, (list, tuple, dict)):
+            raise TypeError(f"grad: f must return a scalar, got an output of shape {shape}")
+        if np.dtype(dtype).kind not in "f":
+            raise TypeError(f"grad: f must return a real floating scalar, got dtype {dtype}")
+        g = fn(np.ones((), dtype=dtype))
+        g = g[0] if single else g
+        value = out if isinstance(out, Tracer) or not isinstance(out, np.ndarray) else out[()]
+        return ((value, res[2]), g) if has_aux else (value, g)
+
+    wrapped.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
+    wrapped.__doc__ = f.__doc__
+    return wrapped
+
+
+def grad(f, argnums=0, has_aux=False):
+    """The gradient of scalar-valued ``f`` with respect to argument(s) ``argnums``.
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> ea.grad(lambda W: ea.einsum("ij,j->", W, np.ones(2)))(np.zeros((2, 2)))
+        array([[1., 1.],
+               [1., 1.]])
+        >>> ea.grad(ea.grad(lambda x: x * x * x))(2.0)   # d2/dx2 x^3 = 6x
+        np.float64(12.0)
+    """
+    vg = value_and_grad(f, argnums, has_aux)
+
+    def wrapped(*args):
+        (v, g) = vg(*args)
+        return (g, v[1]) if has_aux else g
+
+    wrapped.__name__ = f"grad({getattr(f, '__name__', 'f')})"
+    wrapped.__doc__ = f.__doc__
+    return wrapped
+
+
+def jvp(f, primals, tangents, has_aux=False):
+    """Forward mode: ``(f(*primals), J·tangents)``.
+
+    Args:
+        f: a function of arrays or pytrees of arrays.
+        primals: a tuple or list of arguments.
+        tangents: a tuple or list shaped like ``primals`` (same pytree structure, shapes).
+
+    Returns:
+        ``(out, tangent_out)``, or ``(out, tangent_out, aux)`` with ``has_aux``.
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp: primals and tangents must be tuples (or lists) of arguments")
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    trace = JvpTrace()
+    args = []
+    for i, (p, t) in enumerate(zip(primals, tangents)):
+        pl, pd = tree_flatten(p)
+        tl, td = tree_flatten(t)
+        if pd != td:
+            raise ValueError(f"jvp: tangent {i} has structure {td}, primal has {pd}")
+        leaves = []
+        for x, tx in zip(pl, tl):
+            x = _as_primal(x, "jvp", i)
+            tx = tx if isinstance(tx, Tracer) else np.asarray(tx, dtype=x.dtype)
+            if tuple(tx.shape) != tuple(x.shape):
+                raise ValueError(
+                    f"jvp: tangent {i} has shape {tuple(tx.shape)}, primal has {tuple(x.shape)}")
+            leaves.append(trace.new_input(x, tx))
+        args.append(tree_unflatten(pd, leaves))
+    result = f(*args)
+    if has_aux:
+        result, aux = result
+    ol, od = tree_flatten(result)
+    vals, tans = [], []
+    for o in ol:
+        if isinstance(o, Tracer) and o._trace is trace:
+            vals.append(o._value)
+            t = o._tangent
+            tans.append(np.zeros(o.shape, o.dtype) if t is None else _user_array(t))
+        else:
+            vals.append(o)
+            tans.append(np.zeros(np.shape(o), np.result_type(o)))
+    out = (tree_unflatten(od, vals), tree_unflatten(od, tans))
+    if has_aux:
+        al, ad = tree_flatten(aux)
+        return out + (tree_unflatten(ad, [_own_value(x, trace) for x in al]),)
+    return out

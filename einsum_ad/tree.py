@@ -1,0 +1,85 @@
+"""Pytrees: nested dicts, lists and tuples of leaves, flattened and rebuilt."""
+
+from __future__ import annotations
+
+__all__ = ["tree_flatten", "tree_unflatten", "tree_map", "tree_leaves", "tree_structure"]
+
+
+class _Leaf:
+    __slots__ = ()
+
+    def __repr__(self):
+        return "*"
+
+    def __eq__(self, other):
+        return isinstance(other, _Leaf)
+
+    def __hash__(self):
+        return 0
+
+
+LEAF = _Leaf()
+
+
+def tree_flatten(tree):
+    """Return (leaves, treedef). Dicts are walked in sorted-key order; None is an empty node."""
+    leaves = []
+
+    def walk(t):
+        if isinstance(t, dict):
+            keys = sorted(t)
+            return ("dict", tuple(keys), tuple(walk(t[k]) for k in keys))
+        if isinstance(t, tuple) and hasattr(t, "_fields"):  # namedtuple
+            return ("namedtuple", type(t), tuple(walk(c) for c in t))
+        if isinstance(t, (list, tuple)):
+            return (type(t).__name__, None, tuple(walk(c) for c in t))
+        if t is None:
+            return ("none", None, ())
+        leaves.append(t)
+        return LEAF
+
+    return leaves, walk(tree)
+
+
+def tree_unflatten(treedef, leaves):
+    """Rebuild the tree of ``treedef`` from ``leaves`` (in flatten order)."""
+    it = iter(leaves)
+
+    def build(d):
+        if d is LEAF or isinstance(d, _Leaf):
+            return next(it)
+        kind, aux, children = d
+        if kind == "dict":
+            return {k: build(c) for k, c in zip(aux, children)}
+        if kind == "namedtuple":
+            return aux(*(build(c) for c in children))
+        if kind == "list":
+            return [build(c) for c in children]
+        if kind == "tuple":
+            return tuple(build(c) for c in children)
+        return None
+
+    out = build(treedef)
+    if next(it, LEAF) is not LEAF:
+        raise ValueError("tree_unflatten: more leaves than the tree structure holds")
+    return out
+
+
+def tree_leaves(tree):
+    return tree_flatten(tree)[0]
+
+
+def tree_structure(tree):
+    return tree_flatten(tree)[1]
+
+
+def tree_map(f, tree, *rest):
+    """Apply ``f`` leafwise to ``tree`` (and the matching leaves of the trees in ``rest``)."""
+    leaves, treedef = tree_flatten(tree)
+    others = []
+    for r in rest:
+        rl, rd = tree_flatten(r)
+        if rd != treedef:
+            raise ValueError(f"tree_map: tree structures differ: {treedef} vs {rd}")
+        others.append(rl)
+    return tree_unflatten(treedef, [f(*xs) for xs in zip(leaves, *others)])
