@@ -1,34 +1,62 @@
-"""Execute canonical Specs on arrays: contraction plans (made once, cached) and pairwise steps.
+"""Contraction plans (made once per spec, shapes, dtypes and optimizer; cached) and running them.
 
-This is the execution layer: the only module (with ``rules.py``'s few array calls) that
-calls numpy to contract. A :class:`Plan` is built once per (spec, shapes, dtypes,
-optimizer) from opt_einsum's path and reused by the forward pass and by the backward pass,
-which walks the same steps in reverse.
+This is the execution layer. A :class:`Plan` is built once per (canonical spec, shapes,
+dtypes, optimizer) from opt_einsum's path, and holds everything derivable per step: the
+step's canonical Spec, its lowering onto BLAS (``lowering.py``: permutations, reshapes,
+operand order), and the adjoint of each of its operands with that adjoint's own lowering.
+The forward pass runs the steps; the backward pass walks them in reverse and reuses the
+forward intermediates, so no per-call work but the array operations remains.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import opt_einsum
 
-from .subscripts import Spec, relabel
+from .lowering import lower
+from .subscripts import Spec, adjoint, label_sizes
 
-__all__ = ["Plan", "Step", "plan", "execute_step", "contract", "plan_cache_info",
+__all__ = ["Plan", "Step", "StepAdjoint", "plan", "run", "contract", "plan_cache_info",
            "clear_plan_cache", "set_plan_cache_size"]
+
+
+@dataclass(frozen=True)
+class StepAdjoint:
+    """Operand ``k`` of a step: its cotangent is ``run(g, *others)`` then ``spread``.
+
+    ``others`` are the positions (within the step) of the operands the contraction reads;
+    ``spread`` (or None) writes the result into the operand's layout of ``shape``
+    (see :func:`subscripts.adjoint`).
+    """
+
+    contraction: Spec
+    others: tuple[int, ...]
+    spread: Spec | None
+    shape: tuple
+    run: object = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class Step:
     """One contraction step: take the operands at ``positions`` (ascending) off the list,
-    contract them with ``spec`` and append the result."""
+    contract them with ``spec`` and append the result.
+
+    ``args`` names what is popped (operand i < n, or n + j for step j's result), ``shapes``
+    their shapes and ``shape`` the result's; ``run`` is the step's lowering and
+    ``adjoints`` the adjoint of each of its operands.
+    """
 
     positions: tuple[int, ...]
     spec: Spec
-    args: tuple[int, ...]  # what is popped: operand i < n, or n + j for step j's result
+    args: tuple[int, ...]
+    shapes: tuple = ()
+    shape: tuple = ()
+    run: object = field(default=None, compare=False, repr=False)
+    adjoints: tuple = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -38,6 +66,7 @@ class Plan:
     spec: Spec
     shapes: tuple
     steps: tuple[Step, ...]
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 # ------------------------------------------------------------------------ plan cache
@@ -166,6 +195,7 @@ def _build_plan(spec: Spec, shapes, opt) -> Plan:
             raise ValueError(f"einsum: unknown optimize={opt!r} ({exc})") from None
     subs = list(spec.inputs)
     ids = list(range(n))
+    sizes = label_sizes(spec, shapes)
     steps = []
     for i, positions in enumerate(path):
         positions = tuple(sorted(positions))
@@ -180,48 +210,48 @@ def _build_plan(spec: Spec, shapes, opt) -> Plan:
             keep = set(spec.output).union(*subs)
             out = "".join(lab for lab in dict.fromkeys("".join(ins)) if lab in keep)
         subs.append(out)
-        steps.append(Step(positions, Spec(tuple(ins), out), args))
+        steps.append(_make_step(positions, Spec(tuple(ins), out), args, sizes))
     return Plan(spec, shapes, tuple(steps))
+
+
+def _make_step(positions, spec: Spec, args, sizes) -> Step:
+    shapes = tuple(tuple(sizes[lab] for lab in sub) for sub in spec.inputs)
+    shape = tuple(sizes[lab] for lab in spec.output)
+    adjoints = []
+    for k in range(len(spec.inputs)):
+        adj = adjoint(spec, k)
+        cshapes = (shape,) + tuple(shapes[m] for m in adj.others)
+        adjoints.append(StepAdjoint(adj.contraction, adj.others, adj.spread, shapes[k],
+                                    lower(adj.contraction, cshapes)))
+    return Step(positions, spec, args, shapes, shape, lower(spec, shapes), tuple(adjoints))
 
 
 # ------------------------------------------------------------------------ executing
 
 
-def execute_step(spec: Spec, *arrays) -> np.ndarray:
-    """Contract ``arrays`` (plain numpy arrays) with a single step's ``spec``."""
-    if len(spec.inputs) == 1 and spec.inputs[0] == spec.output:
-        return arrays[0]
-    if len(spec.labels) > 52:
-        raise ValueError(
-            f"einsum: one contraction step uses {len(spec.labels)} distinct labels; numpy "
-            "contracts at most 52 at once (choose an optimize= that contracts pairwise)"
-        )
-    local = str(relabel(spec))
-    if len(arrays) == 2:
-        return opt_einsum.contract(local, *arrays, optimize=[(0, 1)])
-    return np.einsum(local, *arrays, optimize=False)
+def run(p: Plan, operands, step_fn=None, keep=None):
+    """Evaluate plan ``p``, each step with its lowering (or ``step_fn(step, *arrays)``).
 
-
-def run(p: Plan, operands, step_fn=execute_step, keep=False):
-    """Evaluate plan ``p`` with ``step_fn(spec, *arrays)`` per step.
-
-    Returns the result and, when ``keep``, the list of every step's result (the
-    intermediates the backward pass reads).
+    Returns the result and the list of step results; with ``keep`` (a set of step
+    indices) only those are kept, the others are None, so that the backward pass holds
+    no more intermediates than it reads.
     """
     ops = list(operands)
     results = []
-    for step in p.steps:
+    for j, step in enumerate(p.steps):
         args = [ops[pos] for pos in step.positions]
         for pos in reversed(step.positions):
             del ops[pos]
-        out = step_fn(step.spec, *args)
+        out = step.run(*args) if step_fn is None else step_fn(step, *args)
         ops.append(out)
-        if keep:
-            results.append(out)
+        results.append(out if keep is None or j in keep else None)
     return ops[0], results
 
 
 def contract(spec: Spec, *arrays, optimize="auto") -> np.ndarray:
     """Evaluate ``spec`` on plain arrays through its cached plan."""
     p = plan(spec, [a.shape for a in arrays], [a.dtype for a in arrays], optimize)
+    steps = p.steps
+    if len(steps) == 1:
+        return steps[0].run(*arrays)
     return run(p, arrays)[0]

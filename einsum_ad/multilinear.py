@@ -49,7 +49,7 @@ def _finish(out):
     return out
 
 
-def einsum(*operands, optimize="auto"):
+def einsum(*operands, optimize="auto", checkpoint=False):
     """Evaluate an Einstein summation; a drop-in for :func:`numpy.einsum`, and differentiable.
 
     Accepts explicit (``"ij,jk->ik"``) and implicit (``"ij,jk"``) subscripts, ``...``
@@ -62,6 +62,9 @@ def einsum(*operands, optimize="auto"):
         optimize: an opt_einsum optimizer name (``"auto"``, ``"greedy"``, ``"optimal"``,
             ``"dp"``, ...), ``True`` (``"auto"``), ``False`` (one n-ary step), or an explicit
             path (a list of tuples, optionally led by ``"einsum_path"``).
+        checkpoint: when differentiated, keep no intermediate of the contraction for the
+            backward pass but recompute them there (less memory, one more forward);
+            the gradients are identical.
 
     Returns:
         A numpy array (a numpy scalar for a 0-d result) on plain inputs, or a traced value.
@@ -77,7 +80,8 @@ def einsum(*operands, optimize="auto"):
     terms, output, ops = parse(operands)
     ops = [_check_operand(o, k) for k, o in enumerate(ops)]
     spec = normalize(terms, output, [o.shape for o in ops])
-    return _finish(rules.einsum_p(*ops, spec=spec, optimize=optimize))
+    return _finish(rules.einsum_p(*ops, spec=spec, optimize=optimize,
+                                  checkpoint=bool(checkpoint)))
 
 
 def _is_pyscalar(x):

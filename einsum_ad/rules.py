@@ -11,7 +11,7 @@ import numpy as np
 
 from . import contract as _contract
 from .core import Primitive, Tracer
-from .subscripts import Spec, adjoint, normalize, parse, transpose_of_spread
+from .subscripts import Spec, normalize, parse, transpose_of_spread
 
 __all__ = ["einsum_p", "spread_p", "reshape_p", "broadcast_to_p", "astype_p",
            "add_p", "sub_p", "neg_p", "div_p", "pow_p", "einsum_spec", "einsum_str", "mul",
@@ -27,7 +27,7 @@ __all__ = ["einsum_p", "spread_p", "reshape_p", "broadcast_to_p", "astype_p",
 # that trace, so the backward pass (made of einsum nodes) can be differentiated again.
 
 
-def _einsum_impl(*operands, spec, optimize="auto"):
+def _einsum_impl(*operands, spec, optimize="auto", checkpoint=False):
     return _contract.contract(spec, *operands, optimize=optimize)
 
 
@@ -39,17 +39,47 @@ def einsum_spec(spec: Spec, *operands, optimize="auto"):
     return einsum_p(*operands, spec=spec, optimize=optimize)
 
 
-def _step(spec, *operands):
-    return einsum_p(*operands, spec=spec, optimize=False)
+def _step(step, *operands):
+    """Run one plan step: its BLAS lowering on plain arrays, an einsum node on traced ones."""
+    for x in operands:
+        if isinstance(x, Tracer):
+            return einsum_p(*operands, spec=step.spec, optimize=False)
+    return step.run(*operands)
 
 
-def _adjoint_of(spec: Spec, k: int, g, vals):
-    """The generic rule: operand ``k``'s cotangent for a node ``spec`` with operands ``vals``."""
-    adj = adjoint(spec, k)
-    out = einsum_p(g, *(vals[m] for m in adj.others), spec=adj.contraction, optimize=False)
+def _adjoint_of(adj, g, vals):
+    """The generic rule on one step: an operand's cotangent from the step's ``StepAdjoint``."""
+    others = [vals[m] for m in adj.others]
+    if isinstance(g, Tracer) or any(isinstance(x, Tracer) for x in others):
+        out = einsum_p(g, *others, spec=adj.contraction, optimize=False)
+        if adj.spread is not None:
+            out = spread_p(out, spec=adj.spread, shape=adj.shape)
+        return out
+    out = adj.run(g, *others)
     if adj.spread is not None:
-        out = spread_p(out, spec=adj.spread, shape=tuple(vals[k].shape))
+        out = _spread_impl(out, spec=adj.spread, shape=adj.shape)
     return out
+
+
+def _needs(p, n, argnums):
+    """For a plan and the differentiated operands: which values need a cotangent, which
+    values the backward reads (operands i < n, step results n + j), and which step results
+    the forward must therefore keep. Memoised on the plan."""
+    found = p.memo.get(argnums)
+    if found is not None:
+        return found
+    need = set(argnums)
+    for j, step in enumerate(p.steps):
+        if need.intersection(step.args):
+            need.add(n + j)
+    read = set()
+    for step in p.steps:
+        for pos, i in enumerate(step.args):
+            if i in need:
+                read.update(step.args[m] for m in step.adjoints[pos].others)
+    keep = frozenset(i - n for i in read if i >= n)
+    p.memo[argnums] = found = (frozenset(need), frozenset(read), keep)
+    return found
 
 
 @einsum_p.def_fwd_vjp
@@ -58,28 +88,31 @@ def _einsum_fwd_vjp(args, params, argnums):
     p = _contract.plan(spec, [a.shape for a in args], [a.dtype for a in args],
                        params.get("optimize", "auto"))
     n = len(args)
-    if len(p.steps) == 1:
-        ans, mids = _step(p.steps[0].spec, *args), [None]
+    need, read, keep = _needs(p, n, argnums)
+    steps = p.steps
+    checkpoint = params.get("checkpoint", False) and len(steps) > 1
+    if len(steps) == 1:
+        ans, mids = _step(steps[0], *args), ()
     else:
-        ans, mids = _contract.run(p, args, step_fn=_step, keep=True)
-    wanted = set(argnums)
+        ans, mids = _contract.run(p, args, step_fn=_step, keep=() if checkpoint else keep)
+    # hold only what the backward reads (all operands when it recomputes intermediates)
+    held = tuple(args) if checkpoint else tuple(a if i in read else None
+                                                for i, a in enumerate(args))
 
     def vjp(g):
-        # which step results lead to a wanted operand
-        need = set(wanted)
-        for j, step in enumerate(p.steps):
-            if need.intersection(step.args):
-                need.add(n + j)
-        cts = {n + len(p.steps) - 1: g}
-        for j in range(len(p.steps) - 1, -1, -1):
+        inter = mids
+        if checkpoint:  # recompute the intermediates instead of having kept them
+            inter = _contract.run(p, held, step_fn=_step, keep=keep)[1]
+        cts = {n + len(steps) - 1: g}
+        for j in range(len(steps) - 1, -1, -1):
             gj = cts.pop(n + j, None)
             if gj is None:
                 continue
-            step = p.steps[j]
-            vals = [args[i] if i < n else mids[i - n] for i in step.args]
+            step = steps[j]
+            vals = [held[i] if i < n else inter[i - n] for i in step.args]
             for pos, i in enumerate(step.args):
                 if i in need:
-                    c = _adjoint_of(step.spec, pos, gj, vals)
+                    c = _adjoint_of(step.adjoints[pos], gj, vals)
                     cts[i] = c if i not in cts else add_p(cts[i], c)
         return tuple(cts.get(i) for i in argnums)
 

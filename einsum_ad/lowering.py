@@ -1,0 +1,198 @@
+"""Lower one contraction step onto numpy's fast kernels: BLAS matmul, broadcast multiplies, views.
+
+A step is a canonical Spec with one, two or (for ``optimize=False``) more operands, and the
+shapes it will run on. :func:`lower` turns it, once, into a callable that holds every
+permutation and reshape the step needs; calling it does only the array work.
+
+A two-operand step ``A,B->C`` is grouped by where each label lives:
+
+* a label in one operand only (and not in the output) is summed first (a reduction);
+* a repeated label inside an operand becomes one axis through a strided view (its diagonal);
+* *batch* labels are in A, B and C; *contracted* labels in A and B only; *free* labels in
+  one operand and C.
+
+With contracted labels the step is a batched GEMM: each operand is permuted to
+(batch, free, contracted) or (batch, contracted, free), whichever its memory order already
+is, reshaped to 3-D (2-D without batch labels) and handed to ``numpy.matmul``, which passes
+a transposed layout to BLAS as a flag instead of copying. The operand order is chosen so
+that the product comes out in the output's label order when it can. Without contracted
+labels the step is an elementwise or outer product: a broadcast multiply. A batched dot
+(contracted and batch labels, no free label) is the one case numpy's einsum loop beats a
+stack of 1x1 GEMMs, so it stays there.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from .subscripts import Spec, label_sizes, relabel
+
+__all__ = ["lower", "Unary", "Pairwise", "Nary"]
+
+
+def _diagonal(x, groups):
+    """A view of ``x`` with each group of axes (one repeated label) merged into one axis."""
+    st = x.strides
+    shape = tuple(x.shape[g[0]] for g in groups)
+    strides = tuple(sum(st[i] for i in g) for g in groups)
+    return as_strided(x, shape, strides, writeable=False)
+
+
+class _Prep:
+    """Take diagonals of repeated labels, then sum the labels no one else needs."""
+
+    __slots__ = ("groups", "axes", "labels")
+
+    def __init__(self, sub: str, keep):
+        uniq = list(dict.fromkeys(sub))
+        self.groups = None
+        if len(uniq) != len(sub):
+            self.groups = tuple(tuple(i for i, c in enumerate(sub) if c == u) for u in uniq)
+        self.axes = tuple(i for i, u in enumerate(uniq) if u not in keep)
+        self.labels = [u for u in uniq if u in keep]
+
+    @property
+    def noop(self) -> bool:
+        return self.groups is None and not self.axes
+
+    def __call__(self, x):
+        if self.groups is not None:
+            x = _diagonal(np.asarray(x), self.groups)
+        if self.axes:
+            x = x.sum(axis=self.axes, dtype=x.dtype)
+        return x
+
+
+def _perm(src, dst):
+    """The transpose taking labels ``src`` to order ``dst``; None when it is the identity."""
+    p = tuple(src.index(lab) for lab in dst)
+    return None if p == tuple(range(len(p))) else p
+
+
+class Unary:
+    """A one-operand step: diagonal views, a sum over dropped labels, a transpose."""
+
+    __slots__ = ("prep", "perm", "kind")
+
+    def __init__(self, spec: Spec, shapes):
+        self.prep = _Prep(spec.inputs[0], set(spec.output))
+        self.perm = _perm(self.prep.labels, spec.output)
+        self.kind = "reduction" if self.prep.axes else "transpose/view"
+
+    def __call__(self, x):
+        x = self.prep(x)
+        return x if self.perm is None else x.transpose(self.perm)
+
+
+class Pairwise:
+    """A two-operand step lowered to ``numpy.matmul`` or to a broadcast multiply."""
+
+    __slots__ = ("prep_a", "prep_b", "mode", "kind", "perm_a", "perm_b", "shape_a",
+                 "shape_b", "t_a", "t_b", "swap", "shape_r", "perm_r", "local")
+
+    def __init__(self, spec: Spec, shapes):
+        sa, sb = spec.inputs
+        out = spec.output
+        sizes = label_sizes(spec, shapes)
+        self.prep_a = _Prep(sa, set(sb) | set(out))
+        self.prep_b = _Prep(sb, set(sa) | set(out))
+        la, lb = self.prep_a.labels, self.prep_b.labels
+        batch = [lab for lab in out if lab in la and lab in lb]
+        con_a = [lab for lab in la if lab in lb and lab not in out]
+        fa = [lab for lab in la if lab not in lb]
+        fb = [lab for lab in lb if lab not in la]
+        size = lambda labs: math.prod(sizes[lab] for lab in labs)
+        if not con_a:
+            self.mode = "mul"
+            self.kind = "elementwise" if not fa and not fb else "outer"
+            self.perm_a = _perm(la, [lab for lab in out if lab in la])
+            self.perm_b = _perm(lb, [lab for lab in out if lab in lb])
+            self.shape_a = tuple(sizes[lab] if lab in la else 1 for lab in out)
+            self.shape_b = tuple(sizes[lab] if lab in lb else 1 for lab in out)
+            return
+        if batch and not fa and not fb and len(spec.labels) <= 52 and size(batch) > 1:
+            self.mode = "einsum"
+            self.kind = "batched dot (numpy einsum)"
+            self.local = str(relabel(Spec(("".join(la), "".join(lb)), out)))
+            return
+        self.mode = "gemm"
+        self.kind = "batched GEMM" if size(batch) > 1 else "BLAS GEMM"
+        # contracted labels in the memory order of the larger operand
+        big_b = size(lb) > size(la)
+        con = [lab for lab in lb if lab in con_a] if big_b else con_a
+        # each operand as (batch, free, contracted) "FK" or (batch, contracted, free) "KF"
+        a_kf = _perm(la, batch + con + fa) is None and _perm(la, batch + fa + con) is not None
+        b_fk = _perm(lb, batch + fb + con) is None and _perm(lb, batch + con + fb) is not None
+        self.perm_a = _perm(la, batch + (con + fa if a_kf else fa + con))
+        self.perm_b = _perm(lb, batch + (fb + con if b_fk else con + fb))
+        lead = (size(batch),) if batch else ()
+        m, k, n = size(fa), size(con), size(fb)
+        self.shape_a = lead + ((k, m) if a_kf else (m, k))
+        self.shape_b = lead + ((n, k) if b_fk else (k, n))
+        # swap: compute (B^T A^T) so the product comes out as (batch, fb, fa)
+        self.swap = _perm(batch + fa + fb, out) is not None and _perm(batch + fb + fa, out) is None
+        # transpose flags: the left factor must be (rows, k), the right one (k, cols)
+        self.t_a = a_kf != self.swap
+        self.t_b = b_fk != self.swap
+        rows, cols = (fb, fa) if self.swap else (fa, fb)
+        self.shape_r = tuple(sizes[lab] for lab in batch + rows + cols)
+        self.perm_r = _perm(batch + rows + cols, out)
+
+    def __call__(self, a, b):
+        if self.prep_a.groups is not None or self.prep_a.axes:
+            a = self.prep_a(a)
+        if self.prep_b.groups is not None or self.prep_b.axes:
+            b = self.prep_b(b)
+        mode = self.mode
+        if mode == "gemm":
+            if self.perm_a is not None:
+                a = a.transpose(self.perm_a)
+            a = a.reshape(self.shape_a)
+            if self.t_a:
+                a = a.swapaxes(-1, -2)
+            if self.perm_b is not None:
+                b = b.transpose(self.perm_b)
+            b = b.reshape(self.shape_b)
+            if self.t_b:
+                b = b.swapaxes(-1, -2)
+            r = np.matmul(b, a) if self.swap else np.matmul(a, b)
+            r = r.reshape(self.shape_r)
+            return r if self.perm_r is None else r.transpose(self.perm_r)
+        if mode == "mul":
+            if self.perm_a is not None:
+                a = a.transpose(self.perm_a)
+            if self.perm_b is not None:
+                b = b.transpose(self.perm_b)
+            return np.multiply(a.reshape(self.shape_a), b.reshape(self.shape_b))
+        return np.einsum(self.local, a, b, optimize=False)
+
+
+class Nary:
+    """A step over three or more operands at once (``optimize=False``): numpy's einsum."""
+
+    __slots__ = ("local", "kind")
+
+    def __init__(self, spec: Spec, shapes):
+        if len(spec.labels) > 52:
+            raise ValueError(
+                f"einsum: one contraction step uses {len(spec.labels)} distinct labels; numpy "
+                "contracts at most 52 at once (choose an optimize= that contracts pairwise)"
+            )
+        self.local = str(relabel(spec))
+        self.kind = "n-ary einsum (numpy)"
+
+    def __call__(self, *arrays):
+        return np.einsum(self.local, *arrays, optimize=False)
+
+
+def lower(spec: Spec, shapes):
+    """The callable that runs step ``spec`` on operands of ``shapes`` (any dtype)."""
+    n = len(spec.inputs)
+    if n == 1:
+        return Unary(spec, shapes)
+    if n == 2:
+        return Pairwise(spec, shapes)
+    return Nary(spec, shapes)
