@@ -1,11 +1,13 @@
 """einsum_ad: reverse-mode automatic differentiation built around one primitive, einsum."""
 
+from . import linalg
 from . import numpy as _numpy_namespace
 from .contract import clear_plan_cache, plan_cache_info, set_plan_cache_size
+from .graph import make_graph
 from .numpy import *  # noqa: F403  (the numpy-like namespace: see numpy.__all__)
 from .subscripts import Spec
 from .testing import check_grads
-from .transforms import grad, jvp, value_and_grad, vjp
+from .transforms import grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad, vjp
 from .tree import tree_flatten, tree_leaves, tree_map, tree_unflatten
 
 __version__ = "0.1.0"
@@ -14,4 +16,5 @@ __all__ = sorted(set(_numpy_namespace.__all__) | {
     "Spec", "check_grads", "clear_plan_cache", "grad", "jvp", "plan_cache_info",
     "set_plan_cache_size", "tree_flatten", "tree_leaves", "tree_map", "tree_unflatten",
     "value_and_grad", "vjp",
+    "linalg", "make_graph", "jacobian", "jacrev", "jacfwd", "hessian", "hvp",
 })

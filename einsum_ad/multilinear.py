@@ -1,20 +1,30 @@
-"""Multilinear operations, each lowered to one einsum node: no derivative rule of their own.
+"""Multilinear products, each lowered to one einsum node: no derivative rule of their own.
 
 A lowering is a few lines that build subscripts and call the einsum primitive; the generic
-rule in ``subscripts.adjoint`` differentiates every one of them.
+rule in ``subscripts.adjoint`` differentiates every one of them. Subscripts are built with
+integer labels (the interleaved form), so no lowering is limited to 52 letters. Axis
+permutations, diagonals and reductions are in ``axes.py``.
+
+Complex operands: ``vdot`` and ``vecdot`` conjugate their first argument, as numpy does.
+einsum cannot conjugate, so a *traced* complex first argument raises TypeError; a plain
+one is conjugated before it enters the node (a real array is its own conjugate).
 """
 
 from __future__ import annotations
 
 import numbers
+import operator
 
 import numpy as np
 
 from . import rules
 from .core import Tracer
-from .subscripts import Spec, normalize, parse, symbol
+from .subscripts import normalize, parse
 
-__all__ = ["einsum", "matmul", "multiply", "transpose", "asarray"]
+__all__ = ["einsum", "matmul", "multiply", "dot", "vdot", "inner", "outer", "tensordot",
+           "kron", "vecdot", "asarray"]
+
+AxisError = np.exceptions.AxisError if hasattr(np, "exceptions") else np.AxisError
 
 
 def _check_operand(x, k, fname="einsum"):
@@ -47,6 +57,53 @@ def _finish(out):
     if isinstance(out, np.ndarray) and out.ndim == 0:
         return out[()]
     return out
+
+
+def lower(ops, terms, output):
+    """The one einsum node for integer-labelled ``terms -> output`` on ``ops``.
+
+    Every lowering ends here: ``terms`` holds one list of labels per operand (ints, as in
+    the interleaved form), ``output`` the result's labels.
+    """
+    spec = normalize([tuple(t) for t in terms], tuple(output), [o.shape for o in ops])
+    return _finish(rules.einsum_p(*ops, spec=spec, optimize="auto"))
+
+
+def _conj_first(a, fname):
+    """numpy conjugates the first argument of vdot/vecdot; einsum cannot on traced values."""
+    if np.dtype(a.dtype).kind != "c":
+        return a
+    if isinstance(a, Tracer):
+        raise TypeError(
+            f"{fname}: the first argument is a traced complex array (shape {tuple(a.shape)}); "
+            "numpy conjugates it, which an einsum node cannot express. Pass real arrays, or "
+            f"swap the arguments if conjugating the other one is what you mean"
+        )
+    return np.conj(a)
+
+
+def _not_aligned(a, b, da, db):
+    return ValueError(
+        f"shapes {_shape_str(a.shape)} and {_shape_str(b.shape)} not aligned: "
+        f"{a.shape[da]} (dim {da}) != {b.shape[db]} (dim {db})"
+    )
+
+
+def _shape_str(shape):
+    return "(" + ",".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _broadcast(fname, *shapes):
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError(
+            f"{fname}: operands could not be broadcast together with shapes "
+            + " ".join(_shape_str(s) for s in shapes)
+        ) from None
+
+
+# ------------------------------------------------------------------------------ einsum
 
 
 def einsum(*operands, optimize="auto", checkpoint=False):
@@ -84,6 +141,9 @@ def einsum(*operands, optimize="auto", checkpoint=False):
                                   checkpoint=bool(checkpoint)))
 
 
+# -------------------------------------------------------------------------- products
+
+
 def _is_pyscalar(x):
     return isinstance(x, numbers.Number) and not isinstance(x, np.generic)
 
@@ -100,39 +160,260 @@ def _pair(a, b):
 
 
 def multiply(a, b):
-    """Elementwise product with broadcasting: one einsum node ``"...,...->..."``."""
+    """Elementwise product with broadcasting: one einsum node ``"...,...->..."``.
+
+    Examples:
+        >>> import einsum_ad as ea
+        >>> ea.multiply([1.0, 2.0], [[3.0], [4.0]])
+        array([[3., 6.],
+               [4., 8.]])
+    """
     a, b = _pair(a, b)
+    _broadcast("multiply", a.shape, b.shape)
     return _finish(rules.mul(a, b))
 
 
 def matmul(a, b):
-    """Matrix product with numpy's rules (1-D promotion, batch broadcasting): one einsum node."""
+    """Matrix product with numpy's rules: one einsum node.
+
+    A 1-D first (second) operand is a row (column) vector whose added axis is dropped from
+    the result; leading axes are batch axes and broadcast.
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> ea.matmul(np.ones((5, 2, 3)), np.ones(3)).shape
+        (5, 2)
+    """
     a, b = _check_operand(a, 0, "matmul"), _check_operand(b, 1, "matmul")
     for k, x in enumerate((a, b)):
         if x.ndim == 0:
             raise ValueError(f"matmul: operand {k} is 0-d; matmul needs at least 1 dimension")
-    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else -1]:
+    kb = -2 if b.ndim > 1 else -1
+    if a.shape[-1] != b.shape[kb]:
         raise ValueError(
             f"matmul: core dimension mismatch: operand 0 has shape {a.shape} and operand 1 "
-            f"has shape {b.shape} ({a.shape[-1]} != {b.shape[-2 if b.ndim > 1 else -1]})"
+            f"has shape {b.shape} ({a.shape[-1]} != {b.shape[kb]})"
         )
+    _broadcast("matmul (batch axes)", a.shape[:-2], b.shape[:-2])
     left = "...ij" if a.ndim > 1 else "j"
     right = "...jk" if b.ndim > 1 else "j"
     out = ("...i" if a.ndim > 1 else "...") + ("k" if b.ndim > 1 else "")
     return _finish(rules.einsum_str(f"{left},{right}->{out}", a, b))
 
 
-def transpose(a, axes=None):
-    """Permute axes (reverse them by default): one einsum node."""
-    a = _check_operand(a, 0, "transpose")
-    labels = "".join(symbol(i) for i in range(a.ndim))
-    if axes is None:
-        axes = tuple(range(a.ndim))[::-1]
-    axes = [int(ax) for ax in axes]
-    if sorted(ax % a.ndim if a.ndim else ax for ax in axes) != list(range(a.ndim)) \
-            or any(not -a.ndim <= ax < a.ndim for ax in axes):
-        raise ValueError(f"transpose: axes {axes} are not a permutation of the {a.ndim} axes")
-    out = "".join(labels[ax % a.ndim] for ax in axes)
-    return _finish(rules.einsum_p(a, spec=Spec((labels,), out), optimize="auto"))
+def dot(a, b):
+    """numpy's ``dot``: one einsum node.
 
+    0-d operands multiply; a 1-D ``b`` contracts with ``a``'s last axis; otherwise ``a``'s
+    last axis contracts with ``b``'s second-to-last, and the result holds ``a``'s other axes
+    then ``b``'s (no broadcasting).
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> ea.dot(np.ones((2, 3)), np.ones((4, 3, 5))).shape
+        (2, 4, 5)
+    """
+    a, b = _check_operand(a, 0, "dot"), _check_operand(b, 1, "dot")
+    if a.ndim == 0 or b.ndim == 0:
+        return lower([a, b], [range(a.ndim), range(b.ndim)], range(max(a.ndim, b.ndim)))
+    kb = b.ndim - 2 if b.ndim > 1 else 0
+    if a.shape[-1] != b.shape[kb]:
+        raise _not_aligned(a, b, a.ndim - 1, kb)
+    ta = list(range(a.ndim))
+    tb = [a.ndim + i for i in range(b.ndim)]
+    tb[kb] = ta[-1]
+    return lower([a, b], [ta, tb], ta[:-1] + [t for i, t in enumerate(tb) if i != kb])
+
+
+def inner(a, b):
+    """numpy's ``inner``: contract the last axes; 0-d operands multiply. One einsum node.
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> ea.inner(np.ones((2, 3)), np.ones((4, 3))).shape
+        (2, 4)
+    """
+    a, b = _check_operand(a, 0, "inner"), _check_operand(b, 1, "inner")
+    if a.ndim == 0 or b.ndim == 0:
+        return dot(a, b)
+    if a.shape[-1] != b.shape[-1]:
+        raise _not_aligned(a, b, a.ndim - 1, b.ndim - 1)
+    ta = list(range(a.ndim))
+    tb = [a.ndim + i for i in range(b.ndim - 1)] + [ta[-1]]
+    return lower([a, b], [ta, tb], ta[:-1] + tb[:-1])
+
+
+def vdot(a, b):
+    """numpy's ``vdot``: the dot product of the flattened arrays, ``a`` conjugated.
+
+    One einsum node when the shapes agree; arrays of equal size but different shapes are
+    flattened first (for traced values that adds a reshape node). A traced complex ``a``
+    raises TypeError (see the module docstring).
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> float(ea.vdot(np.arange(4.0).reshape(2, 2), np.ones((2, 2))))
+        6.0
+    """
+    a, b = _check_operand(a, 0, "vdot"), _check_operand(b, 1, "vdot")
+    a = _conj_first(a, "vdot")
+    if a.size != b.size:
+        raise ValueError(
+            f"vdot: the arrays have different sizes: operand 0 has shape {tuple(a.shape)} "
+            f"({a.size} elements), operand 1 has shape {tuple(b.shape)} ({b.size} elements)"
+        )
+    if tuple(a.shape) != tuple(b.shape):
+        a = rules.reshape_p(a, shape=(a.size,))
+        b = rules.reshape_p(b, shape=(b.size,))
+    labels = list(range(a.ndim))
+    return lower([a, b], [labels, labels], [])
+
+
+def outer(a, b):
+    """numpy's ``outer``: the outer product of the flattened arrays.
+
+    One einsum node on the arrays as they are; when either is not 1-D, one reshape of
+    the result to ``(a.size, b.size)`` follows.
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> ea.outer([1.0, 2.0], [1.0, 10.0])
+        array([[ 1., 10.],
+               [ 2., 20.]])
+    """
+    a, b = _check_operand(a, 0, "outer"), _check_operand(b, 1, "outer")
+    ta, tb = list(range(a.ndim)), list(range(a.ndim, a.ndim + b.ndim))
+    out = rules.einsum_p(a, b, spec=normalize([ta, tb], ta + tb, [a.shape, b.shape]),
+                         optimize="auto")
+    if a.ndim != 1 or b.ndim != 1:
+        out = rules.reshape_p(out, shape=(a.size, b.size))
+    return _finish(out)
+
+
+def _axes_list(axes, ndim, fname, which):
+    seq = [axes] if isinstance(axes, numbers.Integral) else list(axes)
+    out = []
+    for ax in seq:
+        ax = operator.index(ax)
+        if not -ndim <= ax < ndim:
+            raise AxisError(ax, ndim, f"{fname} ({which})")
+        out.append(ax % ndim)
+    return out
+
+
+def tensordot(a, b, axes=2):
+    """numpy's ``tensordot``: one einsum node.
+
+    Args:
+        a, b: arrays.
+        axes: an int ``N`` (contract ``a``'s last N axes with ``b``'s first N, in order) or
+            a pair ``(axes_a, axes_b)`` of ints or equally long sequences of ints.
+
+    Returns:
+        ``a``'s free axes followed by ``b``'s free axes.
+
+    Raises:
+        ValueError: sizes of contracted axes differ, the sequences differ in length, an
+            axis repeats, or ``N`` is negative. An axis out of range raises numpy's
+            AxisError (both a ValueError and an IndexError).
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> ea.tensordot(np.ones((2, 3, 4)), np.ones((4, 3, 5)), ([1, 2], [1, 0])).shape
+        (2, 5)
+    """
+    a, b = _check_operand(a, 0, "tensordot"), _check_operand(b, 1, "tensordot")
+    if isinstance(axes, numbers.Integral):
+        n = operator.index(axes)
+        if n < 0:
+            raise ValueError(f"tensordot: axes must be a non-negative int or a pair, got {n}")
+        if n > a.ndim or n > b.ndim:
+            raise AxisError(f"tensordot: cannot contract {n} axes of arrays of shapes "
+                            f"{tuple(a.shape)} and {tuple(b.shape)}")
+        axa, axb = list(range(a.ndim - n, a.ndim)), list(range(n))
+    else:
+        try:
+            pa, pb = axes
+        except (TypeError, ValueError):
+            raise TypeError(f"tensordot: axes must be an int or a pair of sequences, "
+                            f"got {axes!r}") from None
+        axa = _axes_list(pa, a.ndim, "tensordot", "axes of a")
+        axb = _axes_list(pb, b.ndim, "tensordot", "axes of b")
+        if len(axa) != len(axb):
+            raise ValueError(f"tensordot: shape-mismatch for sum: {len(axa)} axes of a "
+                             f"{axa} against {len(axb)} axes of b {axb}")
+        if len(set(axa)) != len(axa) or len(set(axb)) != len(axb):
+            raise ValueError(f"tensordot: duplicate axes are not allowed ({axa}, {axb})")
+    for i, j in zip(axa, axb):
+        if a.shape[i] != b.shape[j]:
+            raise ValueError(
+                f"tensordot: shape-mismatch for sum: axis {i} of a (shape {tuple(a.shape)}) "
+                f"has size {a.shape[i]}, axis {j} of b (shape {tuple(b.shape)}) has size "
+                f"{b.shape[j]}"
+            )
+    ta = list(range(a.ndim))
+    tb = [a.ndim + j for j in range(b.ndim)]
+    for i, j in zip(axa, axb):
+        tb[j] = ta[i]
+    out = [t for i, t in enumerate(ta) if i not in axa] + \
+        [t for j, t in enumerate(tb) if j not in axb]
+    return lower([a, b], [ta, tb], out)
+
+
+def kron(a, b):
+    """numpy's Kronecker product: one einsum node (an interleaved outer product), then
+    one reshape that merges each pair of axes.
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> ea.kron(np.eye(2), np.ones((1, 2)))
+        array([[1., 1., 0., 0.],
+               [0., 0., 1., 1.]])
+    """
+    a, b = _check_operand(a, 0, "kron"), _check_operand(b, 1, "kron")
+    nd = max(a.ndim, b.ndim)
+    sa = (1,) * (nd - a.ndim) + tuple(a.shape)
+    sb = (1,) * (nd - b.ndim) + tuple(b.shape)
+    ta = [2 * i for i in range(nd - a.ndim, nd)]
+    tb = [2 * i + 1 for i in range(nd - b.ndim, nd)]
+    out = rules.einsum_p(a, b, spec=normalize([ta, tb], sorted(ta + tb), [a.shape, b.shape]),
+                         optimize="auto")
+    shape = tuple(x * y for x, y in zip(sa, sb))
+    if tuple(out.shape) != shape:
+        out = rules.reshape_p(out, shape=shape)
+    return _finish(out)
+
+
+def vecdot(x1, x2, /, *, axis=-1):
+    """numpy 2's ``vecdot``: ``sum(conj(x1) * x2, axis)`` with the other axes broadcast.
+
+    One einsum node. The contracted axis must have the same length in both (it is not
+    broadcast); a traced complex ``x1`` raises TypeError (see the module docstring).
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> ea.vecdot(np.ones((4, 1, 3)), np.ones((5, 3))).shape
+        (4, 5)
+    """
+    x1, x2 = _check_operand(x1, 0, "vecdot"), _check_operand(x2, 1, "vecdot")
+    x1 = _conj_first(x1, "vecdot")
+    cores = []
+    for k, x in enumerate((x1, x2)):
+        if x.ndim == 0:
+            raise ValueError(f"vecdot: operand {k} is 0-d; it needs the axis {axis} to contract")
+        cores.append(_axes_list(axis, x.ndim, "vecdot", f"axis of operand {k}")[0])
+    if x1.shape[cores[0]] != x2.shape[cores[1]]:
+        raise ValueError(
+            f"vecdot: the contracted axis {axis} has size {x1.shape[cores[0]]} in operand 0 "
+            f"(shape {tuple(x1.shape)}) and {x2.shape[cores[1]]} in operand 1 (shape "
+            f"{tuple(x2.shape)})"
+        )
+    batch = [tuple(d for i, d in enumerate(x.shape) if i != c) for x, c in zip((x1, x2), cores)]
+    nb = len(_broadcast("vecdot", *batch))
+    terms = []
+    for c, s in zip(cores, batch):
+        labels = list(range(nb - len(s), nb))  # batch axes, right-aligned
+        labels.insert(c, nb)  # the contracted label
+        terms.append(labels)
+    return lower([x1, x2], terms, range(nb))
 

@@ -10,20 +10,40 @@ from __future__ import annotations
 import numpy as np
 
 from . import rules
+from .axes import (  # noqa: F401  (re-exported)
+    diagonal,
+    matrix_transpose,
+    mean,
+    moveaxis,
+    permute_dims,
+    sum,
+    swapaxes,
+    trace,
+    transpose,
+)
 from .core import Tracer
 from .multilinear import (  # noqa: F401  (re-exported)
     _check_operand,
     _finish,
     _pair,
     asarray,
+    dot,
     einsum,
+    inner,
+    kron,
     matmul,
     multiply,
-    transpose,
+    outer,
+    tensordot,
+    vdot,
+    vecdot,
 )
 
 __all__ = ["einsum", "matmul", "multiply", "transpose", "asarray", "add", "subtract",
-           "negative", "divide", "power"]
+           "negative", "divide", "power",
+           # lowerings onto one einsum node (multilinear.py, axes.py)
+           "dot", "vdot", "inner", "outer", "tensordot", "kron", "vecdot", "permute_dims",
+           "swapaxes", "moveaxis", "matrix_transpose", "diagonal", "trace", "sum", "mean"]
 
 
 def add(a, b):

@@ -1,4 +1,4 @@
-"""Function transforms: vjp, grad, value_and_grad, jvp.
+"""Function transforms: vjp, grad, value_and_grad, jvp (and, from derivatives.py, Jacobians).
 
 ``grad`` is ``value_and_grad`` without the value; ``value_and_grad`` is a ``vjp`` with a
 unit cotangent; ``argnums`` is handled by one wrapper. Complex values: the VJP is the
@@ -14,7 +14,8 @@ from . import rules
 from .core import JvpTrace, RevTrace, Tracer, backward
 from .tree import tree_flatten, tree_unflatten
 
-__all__ = ["vjp", "grad", "value_and_grad", "jvp"]
+__all__ = ["vjp", "grad", "value_and_grad", "jvp", "jacrev", "jacfwd", "jacobian", "hessian",
+           "hvp"]
 
 
 def _as_primal(x, fname, i):
@@ -265,3 +266,8 @@ def jvp(f, primals, tangents, has_aux=False):
         al, ad = tree_flatten(aux)
         return out + (tree_unflatten(ad, [_own_value(x, trace) for x in al]),)
     return out
+
+
+# Jacobians, Hessians and Hessian-vector products are built from vjp and jvp alone, in
+# derivatives.py; they are part of this module's API.
+from .derivatives import hessian, hvp, jacfwd, jacobian, jacrev  # noqa: E402

@@ -1,0 +1,293 @@
+"""Axis permutations, diagonals and reductions, each lowered to one einsum node.
+
+``transpose``/``permute_dims``, ``swapaxes``, ``moveaxis`` and ``matrix_transpose`` are
+single-operand einsums that only reorder labels; ``diagonal`` and ``trace`` repeat a label;
+``sum`` and ``mean`` drop labels from the output. Two things a plain ``"abc->ac"`` cannot
+say are folded into the same node through a constant operand, never a second node:
+
+* ``keepdims``: a constant of ones of shape ``(1,) * len(axes)`` whose labels sit in the
+  output where the reduced axes were, so the einsum itself produces the size-1 axes;
+* ``mean``'s ``1/n`` and numpy's accumulator dtype (``sum`` of int8 is int64): the
+  constant holds ``1/n`` (or 1) in the result dtype.
+
+A diagonal at an offset, or of two axes of different lengths, is not an einsum: the
+operand is first sliced to the square block that holds the diagonal (free for plain
+arrays; for traced values one indexing node, ``x[...]``), then the einsum repeats a label.
+"""
+
+from __future__ import annotations
+
+import numbers
+import operator
+import warnings
+
+import numpy as np
+
+from .core import Tracer
+from .multilinear import AxisError, _check_operand, _finish, lower
+
+__all__ = ["transpose", "permute_dims", "swapaxes", "moveaxis", "matrix_transpose",
+           "diagonal", "trace", "sum", "mean"]
+
+_builtin_sum = sum
+
+
+def _axis(ax, ndim, fname, argname=None):
+    """Normalise one axis to ``0 <= ax < ndim``; numpy's AxisError when out of range."""
+    if isinstance(ax, bool) or not isinstance(ax, (numbers.Integral, np.integer)):
+        raise TypeError(f"{fname}: {argname or 'axis'} must be an integer, got {ax!r}")
+    ax = operator.index(ax)
+    if not -ndim <= ax < ndim:
+        raise AxisError(ax, ndim, f"{fname}: {argname}" if argname else fname)
+    return ax % ndim
+
+
+def _axis_tuple(axis, ndim, fname, argname="axis"):
+    """``axis`` (None, an int or a sequence of ints) as a tuple of distinct axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    seq = (axis,) if not isinstance(axis, (tuple, list)) else tuple(axis)
+    axes = tuple(_axis(a, ndim, fname, argname) for a in seq)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{fname}: duplicate value in '{argname}': {axis!r}")
+    return axes
+
+
+def _permute(a, order):
+    """One einsum node that only reorders the axes: output axis i is input axis order[i]."""
+    labels = list(range(a.ndim))
+    return lower([a], [labels], [labels[i] for i in order])
+
+
+# ----------------------------------------------------------------------- permutations
+
+
+def transpose(a, axes=None):
+    """Permute the axes (reverse them by default): one einsum node.
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> ea.transpose(np.ones((2, 3, 4)), (1, -1, 0)).shape
+        (3, 4, 2)
+    """
+    a = _check_operand(a, 0, "transpose")
+    if axes is None:
+        return _permute(a, range(a.ndim - 1, -1, -1))
+    axes = tuple(axes)
+    if len(axes) != a.ndim:
+        raise ValueError(f"transpose: axes don't match array: {len(axes)} axes {axes} for an "
+                         f"array of {a.ndim} dimension(s) (shape {tuple(a.shape)})")
+    order = [_axis(ax, a.ndim, "transpose") for ax in axes]
+    if len(set(order)) != len(order):
+        raise ValueError(f"transpose: repeated axis in transpose: {axes}")
+    return _permute(a, order)
+
+
+def permute_dims(a, axes=None):
+    """The array API's name for :func:`transpose`."""
+    return transpose(a, axes)
+
+
+def swapaxes(a, axis1, axis2):
+    """Interchange two axes: one einsum node.
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> ea.swapaxes(np.ones((2, 3, 4)), 0, -1).shape
+        (4, 3, 2)
+    """
+    a = _check_operand(a, 0, "swapaxes")
+    i = _axis(axis1, a.ndim, "swapaxes", "axis1")
+    j = _axis(axis2, a.ndim, "swapaxes", "axis2")
+    order = list(range(a.ndim))
+    order[i], order[j] = j, i
+    return _permute(a, order)
+
+
+def moveaxis(a, source, destination):
+    """Move axes to new positions, the others keeping their order: one einsum node.
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> ea.moveaxis(np.ones((2, 3, 4)), 0, -1).shape
+        (3, 4, 2)
+    """
+    a = _check_operand(a, 0, "moveaxis")
+    src = _axis_tuple(source, a.ndim, "moveaxis", "source")
+    dst = _axis_tuple(destination, a.ndim, "moveaxis", "destination")
+    if len(src) != len(dst):
+        raise ValueError("moveaxis: `source` and `destination` arguments must have the same "
+                         f"number of elements ({source!r} and {destination!r})")
+    order = [i for i in range(a.ndim) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return _permute(a, order)
+
+
+def matrix_transpose(x):
+    """Swap the last two axes: one einsum node.
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> ea.matrix_transpose(np.ones((5, 2, 3))).shape
+        (5, 3, 2)
+    """
+    x = _check_operand(x, 0, "matrix_transpose")
+    if x.ndim < 2:
+        raise ValueError(f"matrix_transpose: input array must be at least 2-dimensional, but "
+                         f"it has shape {tuple(x.shape)}")
+    return swapaxes(x, -1, -2)
+
+
+# -------------------------------------------------------------------------- diagonals
+
+
+def _diag_axes(a, axis1, axis2, fname):
+    if a.ndim < 2:
+        raise ValueError(f"{fname}: diag requires an array of at least two dimensions, got "
+                         f"shape {tuple(a.shape)}")
+    i = _axis(axis1, a.ndim, fname, "axis1")
+    j = _axis(axis2, a.ndim, fname, "axis2")
+    if i == j:
+        raise ValueError(f"{fname}: axis1 and axis2 cannot be the same (both are axis {i})")
+    return i, j
+
+
+def _square_block(a, offset, i, j, fname):
+    """``a`` sliced so that axes i and j have equal length and the offset diagonal starts
+    at (0, 0). Plain arrays are sliced as views; traced ones through indexing."""
+    offset = operator.index(offset)
+    r0, c0 = max(-offset, 0), max(offset, 0)
+    n = max(0, min(a.shape[i] - r0, a.shape[j] - c0))
+    if r0 == 0 and c0 == 0 and a.shape[i] == a.shape[j]:
+        return a
+    index = [slice(None)] * a.ndim
+    index[i] = slice(min(r0, a.shape[i]), min(r0, a.shape[i]) + n)
+    index[j] = slice(min(c0, a.shape[j]), min(c0, a.shape[j]) + n)
+    if isinstance(a, Tracer) and not hasattr(Tracer, "__getitem__"):
+        raise TypeError(f"{fname}: a traced diagonal with offset {offset} or of unequal "
+                        f"axes (shape {tuple(a.shape)}) needs indexing of traced values")
+    return a[tuple(index)]
+
+
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    """The diagonal of the (axis1, axis2) planes, as numpy lays it out: that axis last.
+
+    One einsum node that repeats a label. With ``offset != 0`` or axes of different
+    lengths, the square block holding the diagonal is sliced out first (see the module
+    docstring).
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> ea.diagonal(np.arange(6.0).reshape(2, 3), offset=1)
+        array([1., 5.])
+    """
+    a = _check_operand(a, 0, "diagonal")
+    i, j = _diag_axes(a, axis1, axis2, "diagonal")
+    a = _square_block(a, offset, i, j, "diagonal")
+    labels = list(range(a.ndim))
+    labels[j] = labels[i]
+    return lower([a], [labels], [t for k, t in enumerate(labels) if k not in (i, j)] + [i])
+
+
+def trace(a, offset=0, axis1=0, axis2=1, dtype=None):
+    """The sum along a diagonal (see :func:`diagonal`): one einsum node.
+
+    Args:
+        a: an array of at least 2 dimensions.
+        offset, axis1, axis2: which diagonal, as in :func:`diagonal`.
+        dtype: the accumulator and result dtype (numpy's default: ``a``'s dtype, widened
+            to the platform integer for small integers and bool).
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> float(ea.trace(np.arange(9.0).reshape(3, 3)))
+        12.0
+    """
+    a = _check_operand(a, 0, "trace")
+    i, j = _diag_axes(a, axis1, axis2, "trace")
+    a = _square_block(a, offset, i, j, "trace")
+    labels = list(range(a.ndim))
+    labels[j] = labels[i]
+    out = [t for k, t in enumerate(labels) if k not in (i, j)]
+    return _reduce(a, [labels], out, [], _sum_dtype(a.dtype, dtype), 1)
+
+
+# ------------------------------------------------------------------------- reductions
+
+
+def _sum_dtype(dtype, requested):
+    """numpy's accumulator: small integers and bool widen to the platform integer."""
+    if requested is not None:
+        return np.dtype(requested)
+    dtype = np.dtype(dtype)
+    if dtype.kind == "b" or (dtype.kind == "i" and dtype.itemsize < np.dtype(np.int_).itemsize):
+        return np.dtype(np.int_)
+    if dtype.kind == "u" and dtype.itemsize < np.dtype(np.uint).itemsize:
+        return np.dtype(np.uint)
+    return dtype
+
+
+def _reduce(a, terms, out, kept_ones, dtype, scale):
+    """One einsum node: ``a`` with ``terms`` -> ``out``, times a constant holding
+    ``scale`` in ``dtype`` with the labels ``kept_ones`` (size-1 axes of the output).
+    The constant is left out when it would change nothing."""
+    ops = [a]
+    if kept_ones or scale != 1 or np.dtype(a.dtype) != dtype:
+        ops.append(np.full((1,) * len(kept_ones), scale, dtype=dtype))
+        terms = list(terms) + [kept_ones]
+    return lower(ops, terms, out)
+
+
+def _reduce_labels(a, axis, keepdims, fname):
+    axes = _axis_tuple(axis, a.ndim, fname)
+    labels = list(range(a.ndim))
+    if keepdims:
+        out = [a.ndim + k if k in axes else k for k in labels]
+        ones = [a.ndim + k for k in sorted(axes)]
+    else:
+        out, ones = [k for k in labels if k not in axes], []
+    count = int(np.prod([a.shape[k] for k in axes], dtype=np.int64))
+    return labels, out, ones, count
+
+
+def sum(a, axis=None, dtype=None, keepdims=False):  # noqa: A001 - numpy's name
+    """Sum over ``axis`` (None: all; an int; a tuple), optionally keeping size-1 axes.
+
+    One einsum node (``keepdims`` and the accumulator dtype are folded in as a constant
+    operand; see the module docstring).
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> ea.sum(np.ones((2, 3, 4)), axis=(0, -1), keepdims=True).shape
+        (1, 3, 1)
+    """
+    a = _check_operand(a, 0, "sum")
+    labels, out, ones, _ = _reduce_labels(a, axis, keepdims, "sum")
+    return _reduce(a, [labels], out, ones, _sum_dtype(a.dtype, dtype), 1)
+
+
+def mean(a, axis=None, dtype=None, keepdims=False):
+    """The mean over ``axis``: one einsum node, with ``1/n`` folded into the contraction.
+
+    Integer and bool inputs give float64, as in numpy. A mean over zero elements is NaN for
+    plain arrays (with numpy's RuntimeWarning) and a ValueError for traced values.
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> ea.mean(np.arange(6.0).reshape(2, 3), axis=-1)
+        array([1., 4.])
+    """
+    a = _check_operand(a, 0, "mean")
+    labels, out, ones, n = _reduce_labels(a, axis, keepdims, "mean")
+    if dtype is None:
+        dtype = np.float64 if np.dtype(a.dtype).kind in "biu" else a.dtype
+    dtype = np.dtype(dtype)
+    if n == 0:
+        if isinstance(a, Tracer):
+            raise ValueError(f"mean: the mean over axis {axis!r} of an array of shape "
+                             f"{tuple(a.shape)} averages zero elements")
+        warnings.warn("Mean of empty slice.", RuntimeWarning, stacklevel=2)
+        shape = tuple(1 if lab >= a.ndim else a.shape[lab] for lab in out)
+        return _finish(np.full(shape, np.nan, dtype=dtype))
+    return _reduce(a, [labels], out, ones, dtype, 1.0 / n)

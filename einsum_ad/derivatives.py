@@ -1,0 +1,203 @@
+"""Jacobians, Hessians and Hessian-vector products, built from ``vjp`` and ``jvp`` alone.
+
+One vjp per output element (``jacrev``), one jvp per input element (``jacfwd``);
+``hessian`` is forward-over-reverse. The inner transform returns its rows as a pytree, so
+that at the outermost level every piece is a plain array and numpy assembles the matrix;
+only a Jacobian taken *inside* another transform stacks traced pieces (with the reshape and
+concatenate primitives). Jacobians and Hessians are taken with respect to arrays (tuple
+``argnums`` included); ``hvp`` accepts pytrees.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import rules
+from .core import Tracer
+from .transforms import _argnums_wrapper, _as_primal, grad, jvp, vjp
+
+__all__ = ["jacrev", "jacfwd", "jacobian", "hessian", "hvp"]
+
+
+def _basis(shape, dtype):
+    """The unit arrays of ``shape``, in C order."""
+    n = int(np.prod(shape, dtype=np.int64))
+    for i in range(n):
+        e = np.zeros(n, dtype=dtype)
+        e[i] = 1
+        yield e.reshape(shape)
+
+
+def _stack(pieces, shape, axis):
+    """Stack arrays of ``shape`` along a new ``axis`` (0 or -1); traced pieces stay traced."""
+    if not any(isinstance(p, Tracer) for p in pieces):
+        return np.stack([np.asarray(p) for p in pieces], axis=axis)
+    from .rules_structural import concatenate_p
+
+    new = (1,) + tuple(shape) if axis == 0 else tuple(shape) + (1,)
+    return concatenate_p(*(rules.reshape_p(p, shape=new) for p in pieces), axis=axis)
+
+
+def _assemble(pieces, lead, inner, axis=0):
+    """One array of shape ``lead + inner`` (axis 0) or ``inner + lead`` (axis -1) from
+    ``prod(lead)`` pieces of shape ``inner``, in C order."""
+    shape = tuple(lead) + tuple(inner) if axis == 0 else tuple(inner) + tuple(lead)
+    if not pieces:
+        return np.zeros(shape)
+    out = _stack(pieces, inner, axis)
+    return out.reshape(shape) if not isinstance(out, Tracer) else rules.reshape_p(out,
+                                                                                 shape=shape)
+
+
+def _array_args(dyn, fname):
+    out = []
+    for i, x in enumerate(dyn):
+        if isinstance(x, (dict, list, tuple)):
+            raise TypeError(f"{fname}: argument {i} is a {type(x).__name__}; Jacobians are "
+                            "taken with respect to arrays (use hvp, vjp or jvp for pytrees)")
+        out.append(_as_primal(x, fname, i))
+    return out
+
+
+def _single_output(out, fname):
+    if isinstance(out, (dict, list, tuple)):
+        raise TypeError(f"{fname}: f must return a single array, got a {type(out).__name__}")
+    return tuple(np.shape(out)), (out.dtype if isinstance(out, Tracer) else np.result_type(out))
+
+
+def _rev_rows(partial, dyn, fname):
+    """(output shape, [vjp of each unit cotangent: a tuple over ``dyn``])."""
+    out, fn = vjp(partial, *dyn)
+    shape, dtype = _single_output(out, fname)
+    return shape, [fn(e) for e in _basis(shape, dtype)]
+
+
+def jacrev(f, argnums=0):
+    """The Jacobian of ``f`` by reverse mode: one VJP per output element.
+
+    Args:
+        f: a function of arrays returning one array.
+        argnums: an int or a tuple of ints; the differentiated arguments must be arrays.
+
+    Returns:
+        A function returning the Jacobian, of shape ``out.shape + in.shape`` (a tuple of
+        them when ``argnums`` is a tuple).
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> ea.jacrev(lambda W, x: W @ x)(np.zeros((2, 3)), np.arange(3.0)).shape
+        (2, 2, 3)
+    """
+    def jac(*args):
+        partial, dyn, single = _argnums_wrapper(f, argnums, args, "jacrev")
+        dyn = _array_args(dyn, "jacrev")
+        shape, rows = _rev_rows(partial, dyn, "jacrev")
+        jacs = tuple(_assemble([r[k] for r in rows], shape, x.shape)
+                     for k, x in enumerate(dyn))
+        return jacs[0] if single else jacs
+
+    jac.__name__ = f"jacrev({getattr(f, '__name__', 'f')})"
+    return jac
+
+
+jacobian = jacrev
+
+
+def _fwd_cols(partial, dyn, k):
+    """[jvp along each unit tangent of argument k]: the tangent outputs, in C order."""
+    zeros = [np.zeros(x.shape, dtype=x.dtype) for x in dyn]
+    cols = []
+    for e in _basis(dyn[k].shape, dyn[k].dtype):
+        tangents = list(zeros)
+        tangents[k] = e
+        cols.append(jvp(partial, dyn, tangents)[1])
+    return cols
+
+
+def jacfwd(f, argnums=0):
+    """The Jacobian of ``f`` by forward mode: one JVP per input element.
+
+    Same arguments and result as :func:`jacrev`.
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> ea.jacfwd(lambda x: x * x)(np.array([1.0, 2.0]))
+        array([[2., 0.],
+               [0., 4.]])
+    """
+    def jac(*args):
+        partial, dyn, single = _argnums_wrapper(f, argnums, args, "jacfwd")
+        dyn = _array_args(dyn, "jacfwd")
+        shape, _ = _single_output(partial(*dyn), "jacfwd")
+        jacs = tuple(_assemble(_fwd_cols(partial, dyn, k), x.shape, shape, axis=-1)
+                     for k, x in enumerate(dyn))
+        return jacs[0] if single else jacs
+
+    jac.__name__ = f"jacfwd({getattr(f, '__name__', 'f')})"
+    return jac
+
+
+def hessian(f, argnums=0):
+    """The Hessian of ``f``, forward-over-reverse (``jacfwd(jacrev(f))``).
+
+    Args:
+        f: a function of arrays returning one array (usually a scalar).
+        argnums: an int or a tuple of ints; the differentiated arguments must be arrays.
+
+    Returns:
+        A function returning the Hessian, of shape ``out.shape + in.shape + in.shape``
+        (``in.shape + in.shape`` for a scalar ``f``). With a tuple ``argnums``, a tuple of
+        tuples: ``H[i][j]`` has shape ``out.shape + in_i.shape + in_j.shape``.
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> A = np.array([[1.0, 2.0], [0.0, 3.0]])
+        >>> ea.hessian(lambda x: ea.einsum("i,ij,j->", x, A, x))(np.ones(2))   # A + A^T
+        array([[2., 2.],
+               [2., 6.]])
+    """
+    def hess(*args):
+        partial, dyn, single = _argnums_wrapper(f, argnums, args, "hessian")
+        dyn = _array_args(dyn, "hessian")
+        shape, _ = _single_output(partial(*dyn), "hessian")
+        rows = lambda *xs: _rev_rows(partial, xs, "hessian")[1]
+        cols = [_fwd_cols(rows, dyn, k) for k in range(len(dyn))]
+        out = tuple(
+            tuple(_assemble([_assemble([r[k1] for r in col], shape, x1.shape) for col in
+                             cols[k2]], x2.shape, shape + x1.shape, axis=-1)
+                  for k2, x2 in enumerate(dyn))
+            for k1, x1 in enumerate(dyn))
+        return out[0][0] if single else out
+
+    hess.__name__ = f"hessian({getattr(f, '__name__', 'f')})"
+    return hess
+
+
+def hvp(f, primals, tangents):
+    """The Hessian-vector product of scalar ``f`` at ``primals`` along ``tangents``.
+
+    Forward-over-reverse: the JVP of ``grad(f)`` with respect to every argument, without
+    forming the Hessian. Arguments may be pytrees.
+
+    Args:
+        f: a function of ``*primals`` returning a real scalar.
+        primals: a tuple (or list) of arguments.
+        tangents: structured like ``primals``.
+
+    Returns:
+        ``H @ tangents``, structured like ``primals``: a tuple (list) with one entry per
+        argument, each structured like that argument.
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> ea.hvp(lambda x: ea.einsum("i,i,i->", x, x, x), (np.ones(2),), (np.ones(2),))
+        (array([6., 6.]),)
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("hvp: primals and tangents must be tuples (or lists) of arguments")
+    if not primals:
+        raise ValueError("hvp: no primals given")
+    g = grad(f, argnums=tuple(range(len(primals))))
+    out = jvp(g, tuple(primals), tuple(tangents))[1]
+    return type(primals)(out)
+
