@@ -23,46 +23,51 @@ LEAF = _Leaf()
 
 def tree_flatten(tree):
     """Return (leaves, treedef). Dicts are walked in sorted-key order; None is an empty node."""
+    if not isinstance(tree, (dict, list, tuple)) and tree is not None:
+        return [tree], LEAF  # a bare leaf: the common case of transforms, kept cheap
     leaves = []
+    return leaves, _walk(tree, leaves)
 
-    def walk(t):
-        if isinstance(t, dict):
-            keys = sorted(t)
-            return ("dict", tuple(keys), tuple(walk(t[k]) for k in keys))
-        if isinstance(t, tuple) and hasattr(t, "_fields"):  # namedtuple
-            return ("namedtuple", type(t), tuple(walk(c) for c in t))
-        if isinstance(t, (list, tuple)):
-            return (type(t).__name__, None, tuple(walk(c) for c in t))
-        if t is None:
-            return ("none", None, ())
-        leaves.append(t)
-        return LEAF
 
-    return leaves, walk(tree)
+# Module-level recursion (not a nested function referring to itself): a self-referencing
+# closure is a reference cycle, which would keep the leaves (large arrays) alive until the
+# garbage collector runs instead of freeing them at once.
+def _walk(t, leaves):
+    if isinstance(t, dict):
+        keys = sorted(t)
+        return ("dict", tuple(keys), tuple(_walk(t[k], leaves) for k in keys))
+    if isinstance(t, tuple) and hasattr(t, "_fields"):  # namedtuple
+        return ("namedtuple", type(t), tuple(_walk(c, leaves) for c in t))
+    if isinstance(t, (list, tuple)):
+        return (type(t).__name__, None, tuple(_walk(c, leaves) for c in t))
+    if t is None:
+        return ("none", None, ())
+    leaves.append(t)
+    return LEAF
 
 
 def tree_unflatten(treedef, leaves):
     """Rebuild the tree of ``treedef`` from ``leaves`` (in flatten order)."""
     it = iter(leaves)
-
-    def build(d):
-        if d is LEAF or isinstance(d, _Leaf):
-            return next(it)
-        kind, aux, children = d
-        if kind == "dict":
-            return {k: build(c) for k, c in zip(aux, children)}
-        if kind == "namedtuple":
-            return aux(*(build(c) for c in children))
-        if kind == "list":
-            return [build(c) for c in children]
-        if kind == "tuple":
-            return tuple(build(c) for c in children)
-        return None
-
-    out = build(treedef)
+    out = _build(treedef, it)
     if next(it, LEAF) is not LEAF:
         raise ValueError("tree_unflatten: more leaves than the tree structure holds")
     return out
+
+
+def _build(d, it):
+    if d is LEAF or isinstance(d, _Leaf):
+        return next(it)
+    kind, aux, children = d
+    if kind == "dict":
+        return {k: _build(c, it) for k, c in zip(aux, children)}
+    if kind == "namedtuple":
+        return aux(*(_build(c, it) for c in children))
+    if kind == "list":
+        return [_build(c, it) for c in children]
+    if kind == "tuple":
+        return tuple(_build(c, it) for c in children)
+    return None
 
 
 def tree_leaves(tree):
