@@ -38,12 +38,68 @@ from .multilinear import (  # noqa: F401  (re-exported)
     vdot,
     vecdot,
 )
+from .nonlinear import (  # noqa: F401  (re-exported)
+    abs,
+    absolute,
+    amax,
+    amin,
+    clip,
+    cos,
+    equal,
+    exp,
+    expm1,
+    gelu,
+    greater,
+    greater_equal,
+    less,
+    less_equal,
+    log,
+    log1p,
+    log_softmax,
+    logsumexp,
+    max,
+    maximum,
+    min,
+    minimum,
+    not_equal,
+    relu,
+    sigmoid,
+    sign,
+    sin,
+    softmax,
+    softplus,
+    sqrt,
+    square,
+    stop_gradient,
+    tanh,
+    where,
+)
+from .rules_elementwise import powt_p
+from .structure import (  # noqa: F401  (re-exported)
+    astype,
+    broadcast_to,
+    concatenate,
+    expand_dims,
+    getitem,
+    reshape,
+    split,
+    squeeze,
+    stack,
+    take_along_axis,
+)
 
 __all__ = ["einsum", "matmul", "multiply", "transpose", "asarray", "add", "subtract",
            "negative", "divide", "power",
            # lowerings onto one einsum node (multilinear.py, axes.py)
            "dot", "vdot", "inner", "outer", "tensordot", "kron", "vecdot", "permute_dims",
-           "swapaxes", "moveaxis", "matrix_transpose", "diagonal", "trace", "sum", "mean"]
+           "swapaxes", "moveaxis", "matrix_transpose", "diagonal", "trace", "sum", "mean",
+           # elementwise, reductions, structure (nonlinear.py, structure.py)
+           "exp", "log", "log1p", "expm1", "sqrt", "abs", "absolute", "sign", "tanh",
+           "sigmoid", "relu", "gelu", "softplus", "sin", "cos", "square", "maximum",
+           "minimum", "where", "clip", "max", "min", "amax", "amin", "logsumexp", "softmax",
+           "log_softmax", "stop_gradient", "equal", "not_equal", "less", "less_equal",
+           "greater", "greater_equal", "reshape", "broadcast_to", "expand_dims", "squeeze",
+           "concatenate", "stack", "split", "take_along_axis", "astype"]
 
 
 def add(a, b):
@@ -67,13 +123,22 @@ def divide(a, b):
 
 
 def power(a, exponent):
-    """``a ** exponent`` elementwise, for a constant (untraced scalar) exponent."""
-    if isinstance(exponent, Tracer):
-        raise TypeError("power: the exponent must be a constant, not a traced value")
-    if np.ndim(exponent) != 0:
-        raise TypeError(f"power: the exponent must be a scalar, got shape {np.shape(exponent)}")
-    exponent = exponent.item() if hasattr(exponent, "item") else exponent
-    return _finish(rules.pow_p(_check_operand(a, 0, "power"), exponent=exponent))
+    """``a ** exponent`` elementwise, with broadcasting.
+
+    A constant scalar exponent is a parameter of the node (``x ** 2`` costs one power);
+    a traced or array exponent makes a two-operand node whose exponent derivative is
+    ``a**b log(a)`` (taken as 0 where ``a == 0``, as in JAX).
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> float(ea.grad(lambda b: ea.power(2.0, b))(3.0))  # 2**3 log 2
+        5.545177444479562
+    """
+    if not isinstance(exponent, Tracer) and np.ndim(exponent) == 0 \
+            and not isinstance(exponent, (str, bytes)) and exponent is not None:
+        exponent = exponent.item() if hasattr(exponent, "item") else exponent
+        return _finish(rules.pow_p(_check_operand(a, 0, "power"), exponent=exponent))
+    return _finish(powt_p(*_pair(a, exponent)))
 
 
 # ------------------------------------------------------------- operators on traced values
@@ -94,7 +159,28 @@ def _install_operators():
     T.__neg__ = lambda s: negative(s)
     T.__pos__ = lambda s: s
     T.__pow__ = lambda s, o: power(s, o)
+    T.__rpow__ = lambda s, o: power(o, s)
     T.T = property(lambda s: transpose(s))
+    T.__abs__ = lambda s: abs(s)
+    T.__getitem__ = lambda s, key: getitem(s, key)
+    for name, fn in (("__lt__", less), ("__le__", less_equal), ("__gt__", greater),
+                     ("__ge__", greater_equal), ("__eq__", equal), ("__ne__", not_equal)):
+        setattr(T, name, _comparison_operator(fn))
+    T.__hash__ = object.__hash__  # defining __eq__ must not make tracers unhashable
+    T.reshape = lambda s, *shape, order="C": reshape(
+        s, shape[0] if len(shape) == 1 else shape, order=order)
+    T.astype = lambda s, dtype: astype(s, dtype)
+    T.squeeze = lambda s, axis=None: squeeze(s, axis)
+    T.max = lambda s, axis=None, keepdims=False: max(s, axis, keepdims)
+    T.min = lambda s, axis=None, keepdims=False: min(s, axis, keepdims)
+
+
+def _comparison_operator(fn):
+    def op(s, o):
+        if o is None or isinstance(o, (str, bytes)):
+            return NotImplemented
+        return fn(s, o)
+    return op
 
 
 _install_operators()

@@ -1,7 +1,9 @@
 """Every primitive and its VJP/JVP rule, in one table.
 
 Sections: einsum (the one generic rule, plus ``spread``, its transpose), structural,
-elementwise arithmetic, and the broadcasting/dtype fit applied by the backward pass.
+elementwise arithmetic, and the broadcasting/dtype fit applied by the backward pass. The
+table continues in ``rules_elementwise.py`` (unary functions, selections, comparisons) and
+``rules_structural.py`` (indexing, concatenation, max/min), imported at the end.
 Multilinear operations have no rule of their own: they are einsum nodes.
 """
 
@@ -333,3 +335,8 @@ def accumulate(a, b):
 
 def is_tracer(x):
     return isinstance(x, Tracer)
+
+
+# ============================================ continued: elementwise, structural, reductions
+# Split out to keep modules small; the same table (registrations happen on import).
+from . import rules_elementwise, rules_structural  # noqa: E402, F401

@@ -1,0 +1,323 @@
+"""Elementwise functions, selections, comparisons and non-multilinear reductions.
+
+Thin numpy-compatible wrappers over the primitives of ``rules_elementwise.py`` and
+``rules_structural.py`` (plain arrays in, numpy results out; traced values in, traced values
+out), and a few composites written with them: ``gelu``, ``clip``, ``logsumexp``,
+``softmax``, ``log_softmax``. Composites need no rule of their own.
+"""
+
+from __future__ import annotations
+
+import builtins
+import operator
+
+import numpy as np
+
+from . import rules
+from .core import Tracer
+from .multilinear import _check_operand, _finish, _pair
+from .rules_elementwise import (
+    abs_p,
+    const,
+    cos_p,
+    equal_p,
+    exp_p,
+    expm1_p,
+    greater_equal_p,
+    greater_p,
+    less_equal_p,
+    less_p,
+    log1p_p,
+    log_p,
+    maximum_p,
+    minimum_p,
+    not_equal_p,
+    relu_p,
+    sigmoid_p,
+    sign_p,
+    sin_p,
+    softplus_p,
+    sqrt_p,
+    stop_gradient_p,
+    tanh_p,
+    where_p,
+)
+from .rules_structural import max_p, min_p, reduce_sum
+from .tree import tree_map
+
+__all__ = ["exp", "log", "log1p", "expm1", "sqrt", "abs", "absolute", "sign", "tanh",
+           "sigmoid", "relu", "gelu", "softplus", "sin", "cos", "square", "maximum", "minimum",
+           "where", "clip", "max", "min", "amax", "amin", "logsumexp", "softmax",
+           "log_softmax", "stop_gradient", "equal", "not_equal", "less", "less_equal",
+           "greater", "greater_equal", "normalize_axes"]
+
+
+def normalize_axes(axis, ndim: int, fname: str) -> tuple:
+    """``axis`` (None, an int or a sequence of ints, negatives allowed) as a sorted tuple of
+    distinct non-negative axes of an ``ndim``-dimensional array; ``None`` means all."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if not isinstance(axis, (tuple, list)) else axis
+    out = []
+    for ax in axes:
+        try:
+            ax = operator.index(ax)
+        except TypeError:
+            raise TypeError(
+                f"{fname}: axis must be an int or a tuple of ints, got {axis!r}") from None
+        if not -ndim <= ax < ndim:
+            raise np.exceptions.AxisError(
+                f"{fname}: axis {ax} is out of bounds for an array of dimension {ndim}")
+        out.append(ax % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{fname}: repeated axis in {axis!r}")
+    return tuple(sorted(out))
+
+
+# ============================================================================ unary
+
+
+def _unary(prim, name, what, example=None):
+    def f(x):
+        return _finish(prim(_check_operand(x, 0, name)))
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"""{what}, elementwise; differentiable in both modes.
+
+    Args:
+        x: an array or traced value.
+
+    Returns:
+        An array (a numpy scalar for 0-d input) or a traced value, of numpy's dtype.
+    """ + (f"""
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        {example}
+    """ if example else "")
+    return f
+
+
+exp = _unary(exp_p, "exp", "The exponential ``e**x``",
+             ">>> ea.exp(np.array([0.0, 1.0]))\n        array([1.        , 2.71828183])")
+log = _unary(log_p, "log", "The natural logarithm")
+log1p = _unary(log1p_p, "log1p", "``log(1 + x)``, accurate for small ``x``")
+expm1 = _unary(expm1_p, "expm1", "``exp(x) - 1``, accurate for small ``x``")
+sqrt = _unary(sqrt_p, "sqrt", "The square root (its derivative at 0 is inf, as numpy's 1/0)")
+abs = _unary(abs_p, "abs", "The absolute value of real ``x`` (derivative ``sign(x)``: 0 at 0)")
+absolute = abs
+sign = _unary(sign_p, "sign", "The sign, -1, 0 or 1 (not differentiable: derivative zero)")
+tanh = _unary(tanh_p, "tanh", "The hyperbolic tangent")
+sin = _unary(sin_p, "sin", "The sine")
+cos = _unary(cos_p, "cos", "The cosine")
+sigmoid = _unary(
+    sigmoid_p, "sigmoid",
+    "The logistic function ``1 / (1 + exp(-x))``, computed without overflow for any ``x``",
+    ">>> ea.sigmoid(np.array([-1e4, 0.0, 1e4]))\n        array([0. , 0.5, 1. ])")
+softplus = _unary(
+    softplus_p, "softplus",
+    "``log(1 + exp(x))``, computed without overflow (``softplus(1e4) == 1e4``)")
+relu = _unary(relu_p, "relu", "``max(x, 0)``; its derivative is 1 where x > 0, else 0")
+
+
+def square(x):
+    """``x * x`` elementwise: a product, hence one einsum node (no rule of its own).
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> ea.square(np.array([1, -2, 3]))
+        array([1, 4, 9])
+    """
+    x = _check_operand(x, 0, "square")
+    return _finish(rules.mul(x, x))
+
+
+def gelu(x):
+    """The Gaussian error linear unit, in its tanh approximation (JAX's default):
+    ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3)))``.
+
+    The exact form needs ``erf``, which numpy lacks (scipy is not a dependency); the two
+    differ by less than 1e-3. A composite of primitives: differentiable to any order.
+    """
+    x = _check_operand(x, 0, "gelu")
+    if not isinstance(x, Tracer) and x.dtype.kind not in "fc":
+        x = x.astype(np.result_type(x.dtype, np.float16))
+    cube = rules.mul(x, rules.mul(x, x))
+    inner = rules.mul(const(np.sqrt(2 / np.pi), x),
+                      rules.add_p(x, rules.mul(const(0.044715, x), cube)))
+    half_x = rules.mul(const(0.5, x), x)
+    return _finish(rules.mul(half_x, rules.add_p(const(1, x), tanh_p(inner))))
+
+
+def stop_gradient(x):
+    """``x`` itself, treated as a constant by every transform (derivative zero).
+
+    ``x`` may be a pytree of arrays.
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> float(ea.grad(lambda x: x * ea.stop_gradient(x))(3.0))
+        3.0
+    """
+    return tree_map(lambda leaf: stop_gradient_p(leaf) if isinstance(leaf, Tracer) else leaf, x)
+
+
+# ======================================================================== selections
+
+
+def maximum(a, b):
+    """Elementwise maximum with broadcasting; NaN propagates. At ties each operand gets
+    half of the derivative (JAX's convention)."""
+    return _finish(maximum_p(*_pair(a, b)))
+
+
+def minimum(a, b):
+    """Elementwise minimum with broadcasting; NaN propagates. At ties each operand gets
+    half of the derivative (JAX's convention)."""
+    return _finish(minimum_p(*_pair(a, b)))
+
+
+def where(condition, x, y):
+    """``x`` where ``condition`` holds, else ``y`` (broadcast together).
+
+    The derivative flows to ``x`` where the condition holds and to ``y`` elsewhere; the
+    condition itself is not differentiated. Both branches are evaluated, so a NaN or inf in
+    the unselected branch does not reach the result nor its derivative.
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> ea.where(np.array([True, False]), np.array([1.0, 2.0]), 0.0)
+        array([1., 0.])
+    """
+    c = _check_operand(condition, 0, "where")
+    x, y = _pair(x, y)
+    return _finish(where_p(c, x, y))
+
+
+def clip(a, a_min=None, a_max=None):
+    """Limit ``a`` to ``[a_min, a_max]`` (either may be None): ``minimum(maximum(a, a_min),
+    a_max)``, so at a bound the derivative is split in half, as in JAX."""
+    if a_min is None and a_max is None:
+        raise ValueError("clip: at least one of a_min and a_max must be given")
+    out = _check_operand(a, 0, "clip")
+    if a_min is not None:
+        out = maximum_p(*_pair(out, a_min))
+    if a_max is not None:
+        out = minimum_p(*_pair(out, a_max))
+    return _finish(out)
+
+
+# ======================================================================= comparisons
+
+
+def _comparison(prim, name, symbol):
+    def f(a, b):
+        return _finish(prim(*_pair(a, b)))
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"""``a {symbol} b`` elementwise, as a boolean array (also the ``{symbol}``
+    operator on traced values). Not differentiable: its derivative is zero."""
+    return f
+
+
+equal = _comparison(equal_p, "equal", "==")
+not_equal = _comparison(not_equal_p, "not_equal", "!=")
+less = _comparison(less_p, "less", "<")
+less_equal = _comparison(less_equal_p, "less_equal", "<=")
+greater = _comparison(greater_p, "greater", ">")
+greater_equal = _comparison(greater_equal_p, "greater_equal", ">=")
+
+
+# ======================================================================== reductions
+
+
+def _extremum(prim, name, a, axis, keepdims):
+    x = _check_operand(a, 0, name)
+    axes = normalize_axes(axis, x.ndim, name)
+    if builtins.any(x.shape[ax] == 0 for ax in axes):
+        raise ValueError(f"{name}: zero-size reduction over axis {axis} of an array of shape "
+                         f"{tuple(x.shape)}; the {name} of no elements is undefined")
+    return _finish(prim(x, axis=axes, keepdims=bool(keepdims)))
+
+
+def max(a, axis=None, keepdims=False):
+    """The maximum over ``axis`` (None: all axes; an int or a tuple; negatives count from
+    the end). NaN propagates. Ties split the derivative equally among the tied maxima (as
+    JAX does).
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> ea.grad(lambda x: ea.max(x))(np.array([1.0, 3.0, 3.0]))
+        array([0. , 0.5, 0.5])
+    """
+    return _extremum(max_p, "max", a, axis, keepdims)
+
+
+def min(a, axis=None, keepdims=False):
+    """The minimum over ``axis``; like :func:`max` (ties split the derivative equally)."""
+    return _extremum(min_p, "min", a, axis, keepdims)
+
+
+amax, amin = max, min
+
+
+def _shift(x, axes):
+    """``x`` minus its (constant) maximum over ``axes`` and that maximum (kept dims). A
+    non-finite maximum (all -inf, or inf) shifts by 0, so that infinities propagate as
+    numpy's would; an empty reduction shifts by nothing (None)."""
+    if builtins.any(x.shape[ax] == 0 for ax in axes):
+        return x, None
+    m = max_p(stop_gradient_p(x), axis=axes, keepdims=True)
+    m = np.where(np.isfinite(m), m, np.zeros((), dtype=m.dtype))
+    return rules.sub_p(x, m), m
+
+
+def _log_sum_exp(z, axes):
+    """``log(sum(exp(z), axes))`` with kept dimensions; log(0) = -inf without a warning."""
+    s = reduce_sum(exp_p(z), axes, keepdims=True)
+    with np.errstate(divide="ignore"):
+        return log_p(s)
+
+
+def logsumexp(a, axis=None, keepdims=False):
+    """``log(sum(exp(a), axis))``, computed stably (shifted by the maximum): finite for
+    inputs of 1e4 and beyond. Its derivative is ``softmax(a, axis)``; an empty sum gives
+    -inf, as in scipy.
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> ea.logsumexp(np.array([1e4, 1e4])) - 1e4  # log 2
+        np.float64(0.6931471805601177)
+    """
+    x = _check_operand(a, 0, "logsumexp")
+    axes = normalize_axes(axis, x.ndim, "logsumexp")
+    z, m = _shift(x, axes)
+    out = _log_sum_exp(z, axes)
+    if m is not None:
+        out = rules.add_p(out, m)
+    if not keepdims:
+        out = rules.reshape_p(out, shape=tuple(d for i, d in enumerate(x.shape)
+                                               if i not in axes))
+    return _finish(out)
+
+
+def softmax(a, axis=-1):
+    """``exp(a) / sum(exp(a), axis, keepdims=True)``, stably (shifted by the maximum).
+
+    ``axis`` (an int or a tuple) defaults to the last axis, as in JAX and PyTorch; None
+    means all axes.
+
+    Examples:
+        >>> import numpy as np, einsum_ad as ea
+        >>> ea.softmax(np.array([1e4, 1e4]))
+        array([0.5, 0.5])
+    """
+    x = _check_operand(a, 0, "softmax")
+    axes = normalize_axes(axis, x.ndim, "softmax")
+    e = exp_p(_shift(x, axes)[0])
+    return _finish(rules.div_p(e, reduce_sum(e, axes, keepdims=True)))
+
+
+def log_softmax(a, axis=-1):
+    """``a - logsumexp(a, axis, keepdims=True)``, stably; ``axis`` as in :func:`softmax`."""
+    x = _check_operand(a, 0, "log_softmax")
+    axes = normalize_axes(axis, x.ndim, "log_softmax")
+    z = _shift(x, axes)[0]
+    return _finish(rules.sub_p(z, _log_sum_exp(z, axes)))
