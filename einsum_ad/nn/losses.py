@@ -1,0 +1,97 @@
+"""Losses (differentiable, averaged over examples) and metrics (plain numpy)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import einsum_ad as ea
+from einsum_ad.core import unwrap
+
+from .layers import one_hot
+
+__all__ = ["mse", "softmax_cross_entropy", "binary_cross_entropy_with_logits", "accuracy"]
+
+
+def _same_shape(a, b, fname):
+    if tuple(a.shape) != tuple(np.shape(b)):
+        raise ValueError(f"{fname}: predictions have shape {tuple(a.shape)} but targets have "
+                         f"shape {tuple(np.shape(b))}")
+
+
+def _full(ndim):
+    """Subscripts naming every axis of an ``ndim``-d array: ``_full(3) == "abc"``."""
+    return "abcdefghijklmnopqrstuvwxyz"[:ndim]
+
+
+def mse(predictions, targets):
+    """Mean squared error over every element.
+
+    Examples:
+        >>> import numpy as np
+        >>> float(mse(np.array([1.0, 2.0]), np.array([0.0, 0.0])))
+        2.5
+    """
+    _same_shape(predictions, targets, "mse")
+    r = predictions - targets
+    s = _full(r.ndim)
+    return ea.einsum(f"{s},{s}->", r, r) / max(1, int(np.prod(r.shape)))
+
+
+def softmax_cross_entropy(logits, labels):
+    """Mean cross-entropy of integer ``labels`` under ``softmax(logits)``, from the logits.
+
+    Computed as ``logsumexp(z) - z[label]`` through a stable ``log_softmax`` (the maximum is
+    subtracted first), so large logits do not overflow. The label's logit is picked by an
+    einsum with the (constant) one-hot labels.
+
+    Args:
+        logits: shape ``(..., classes)``.
+        labels: integers of shape ``(...)``, in ``[0, classes)``.
+
+    Examples:
+        >>> import numpy as np
+        >>> round(float(softmax_cross_entropy(np.array([[1000.0, 0.0]]), np.array([1]))), 3)
+        1000.0
+    """
+    labels = np.asarray(labels)
+    if tuple(logits.shape[:-1]) != labels.shape:
+        raise ValueError(f"softmax_cross_entropy: logits have shape {tuple(logits.shape)}, so "
+                         f"labels need shape {tuple(logits.shape[:-1])}, got {labels.shape}")
+    hot = one_hot(labels, logits.shape[-1], dtype=logits.dtype)
+    s = _full(logits.ndim)
+    picked = ea.einsum(f"{s},{s}->", ea.log_softmax(logits, axis=-1), hot)
+    return -picked / max(1, labels.size)
+
+
+def binary_cross_entropy_with_logits(logits, targets):
+    """Mean binary cross-entropy of ``targets`` in [0, 1] under ``sigmoid(logits)``.
+
+    Uses the stable form ``max(z, 0) - z*y + log(1 + exp(-|z|))``.
+
+    Examples:
+        >>> import numpy as np
+        >>> round(float(binary_cross_entropy_with_logits(np.array([0.0]), np.array([1.0]))), 4)
+        0.6931
+    """
+    _same_shape(logits, targets, "binary_cross_entropy_with_logits")
+    targets = np.asarray(targets, dtype=logits.dtype)
+    loss = ea.relu(logits) - logits * targets + ea.log1p(ea.exp(-ea.abs(logits)))
+    return ea.einsum(f"{_full(loss.ndim)}->", loss) / max(1, targets.size)
+
+
+def accuracy(logits, labels) -> float:
+    """The fraction of rows whose largest logit is at the label (a plain float).
+
+    Examples:
+        >>> import numpy as np
+        >>> accuracy(np.array([[0.1, 0.9], [0.8, 0.2]]), np.array([1, 1]))
+        0.5
+    """
+    logits = np.asarray(unwrap(logits))
+    labels = np.asarray(labels)
+    if logits.shape[:-1] != labels.shape:
+        raise ValueError(f"accuracy: logits have shape {logits.shape}, so labels need shape "
+                         f"{logits.shape[:-1]}, got {labels.shape}")
+    if labels.size == 0:
+        raise ValueError("accuracy: no examples")
+    return float(np.mean(np.argmax(logits, axis=-1) == labels))
