@@ -58,11 +58,12 @@ class _Prep:
     def noop(self) -> bool:
         return self.groups is None and not self.axes
 
-    def __call__(self, x):
+    def __call__(self, x, dtype=None):
         if self.groups is not None:
             x = _diagonal(np.asarray(x), self.groups)
         if self.axes:
-            x = x.sum(axis=self.axes, dtype=x.dtype)
+            # in the step's result dtype, as numpy's einsum (int8 next to int64 must not wrap)
+            x = x.sum(axis=self.axes, dtype=x.dtype if dtype is None else dtype)
         return x
 
 
@@ -142,10 +143,11 @@ class Pairwise:
         self.perm_r = _perm(batch + rows + cols, out)
 
     def __call__(self, a, b):
+        dt = None if a.dtype == b.dtype else np.result_type(a.dtype, b.dtype)
         if self.prep_a.groups is not None or self.prep_a.axes:
-            a = self.prep_a(a)
+            a = self.prep_a(a, dt)
         if self.prep_b.groups is not None or self.prep_b.axes:
-            b = self.prep_b(b)
+            b = self.prep_b(b, dt)
         mode = self.mode
         if mode == "gemm":
             if self.perm_a is not None:
