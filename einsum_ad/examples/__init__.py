@@ -1,0 +1,1 @@
+"""The example training runs behind ``einsum-ad train``: digits MLP, transformer, MPS."""

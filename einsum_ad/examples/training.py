@@ -1,0 +1,163 @@
+"""The training loop shared by the example runs: minibatches, progress bar, summary, plot."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+import einsum_ad as ea
+from einsum_ad import optim
+from einsum_ad.data import minibatches, save_params
+
+__all__ = ["RunResult", "fit", "finish", "load_digits_split"]
+
+
+@dataclass
+class RunResult:
+    """The figures of one training run (``to_json`` gives the ``--metrics`` file)."""
+
+    task: str
+    seed: int
+    epochs: int
+    test_accuracy: float
+    train_seconds: float
+    train_accuracy: float
+    final_loss: float
+    num_params: int
+    test_examples: int
+    losses: list = field(default_factory=list)
+    accuracies: list = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+    def summary(self) -> str:
+        return (f"{self.task}: test accuracy {100 * self.test_accuracy:.2f}% on "
+                f"{self.test_examples} held-out examples | train accuracy "
+                f"{100 * self.train_accuracy:.2f}% | final loss {self.final_loss:.4f} | "
+                f"{self.epochs} epochs in {self.train_seconds:.1f} s | {self.num_params} "
+                f"parameters | seed {self.seed}")
+
+
+def _progress(total, desc, enabled):
+    """A tqdm bar over epochs, or None when disabled (or when tqdm is not installed)."""
+    if not enabled:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc=desc, unit="epoch", file=sys.stderr, dynamic_ncols=True)
+
+
+def fit(loss_fn, params, optimizer, data, epochs, batch_size, seed, desc, progress=True):
+    """Train ``params`` by minibatch gradient descent.
+
+    Args:
+        loss_fn: ``loss_fn(params, *batch) -> (loss, accuracy)``; the accuracy is an aux
+            output (a plain float).
+        params: the initial parameters (a pytree).
+        optimizer: an :class:`einsum_ad.optim.Optimizer`.
+        data: a tuple of training arrays aligned along axis 0.
+        epochs, batch_size: the schedule.
+        seed: seeds the shuffling.
+        desc: the progress bar's label.
+        progress: show a tqdm progress bar with loss and accuracy per epoch (on stderr).
+
+    Returns:
+        ``(params, losses, accuracies, seconds)``: the per-epoch mean training loss and
+        accuracy, and the wall time of the loop.
+    """
+    step = ea.value_and_grad(loss_fn, has_aux=True)
+    state = optimizer.init(params)
+    rng = np.random.default_rng(seed)
+    losses, accs = [], []
+    bar = _progress(epochs, desc, progress)
+    start = time.perf_counter()
+    try:
+        for epoch in range(epochs):
+            total_loss = total_acc = 0.0
+            count = 0
+            for batch in minibatches(*data, batch_size=batch_size, rng=rng):
+                (loss, acc), grads = step(params, *batch)
+                updates, state = optimizer.update(grads, state, params)
+                params = optim.apply_updates(params, updates)
+                n = len(batch[0])
+                total_loss += float(loss) * n
+                total_acc += float(acc) * n
+                count += n
+            losses.append(total_loss / count)
+            accs.append(total_acc / count)
+            if not np.isfinite(losses[-1]):
+                raise FloatingPointError(f"{desc}: the training loss became {losses[-1]} in "
+                                         f"epoch {epoch + 1}")
+            if bar is not None:
+                bar.set_postfix(loss=f"{losses[-1]:.4f}", acc=f"{accs[-1]:.4f}")
+                bar.update(1)
+            elif progress:
+                print(f"{desc} epoch {epoch + 1}/{epochs}: loss {losses[-1]:.4f} "
+                      f"accuracy {accs[-1]:.4f}", file=sys.stderr)
+    finally:
+        if bar is not None:
+            bar.close()
+    return params, losses, accs, time.perf_counter() - start
+
+
+def count_params(params) -> int:
+    return int(sum(np.size(x) for x in ea.tree_leaves(params)))
+
+
+def plot_curves(path, result: RunResult) -> None:
+    """Save the per-epoch training loss and accuracy as a PNG (needs matplotlib)."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise RuntimeError("--plot needs matplotlib: pip install -e '.[examples]'") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = np.arange(1, len(result.losses) + 1)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(epochs, result.losses, color="tab:blue", label="training loss")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training loss", color="tab:blue")
+    ax.set_yscale("log")
+    ax2 = ax.twinx()
+    ax2.plot(epochs, result.accuracies, color="tab:orange", label="training accuracy")
+    ax2.set_ylabel("training accuracy", color="tab:orange")
+    ax.set_title(f"{result.task}: test accuracy {100 * result.test_accuracy:.2f}%")
+    fig.tight_layout()
+    fig.savefig(os.fspath(path), dpi=100)
+    plt.close(fig)
+
+
+def finish(result: RunResult, params, plot=None, metrics=None, save=None) -> RunResult:
+    """Write the optional outputs (plot, metrics JSON, parameters) and print the summary."""
+    if plot:
+        plot_curves(plot, result)
+    if metrics:
+        with open(metrics, "w") as fh:
+            fh.write(result.to_json() + "\n")
+    if save:
+        save_params(save, params)
+    print(result.summary(), flush=True)
+    return result
+
+
+def load_digits_split(test_fraction: float = 0.25):
+    """scikit-learn's bundled 8x8 digits (no download), scaled to [0, 1], split stratified
+    with a fixed seed so that every run is scored on the same held-out images."""
+    try:
+        from sklearn.datasets import load_digits
+        from sklearn.model_selection import train_test_split
+    except ImportError:
+        raise RuntimeError("the digits data set needs scikit-learn: "
+                           "pip install -e '.[examples]'") from None
+    x, y = load_digits(return_X_y=True)
+    x = x.astype(np.float64) / 16.0
+    return train_test_split(x, y, test_size=test_fraction, random_state=0, stratify=y)
