@@ -171,32 +171,57 @@ def split(ary, indices_or_sections, axis=0):
     return [_finish(getitem_p(x, index=lead + (slice(lo, hi),))) for lo, hi in bounds]
 
 
-def normalize_index(key) -> tuple:
-    """A numpy index as a tuple of slices, ints, None, Ellipsis and integer arrays.
+def _consumed(k) -> int:
+    """How many axes of the indexed array an index entry reads (Ellipsis: none here)."""
+    if k is None or k is Ellipsis:
+        return 0
+    if isinstance(k, np.ndarray) and k.dtype == np.bool_:
+        return k.ndim
+    return 1
 
-    Boolean arrays become their ``nonzero()`` integer arrays (numpy's own definition);
-    traced integer or boolean arrays are used by value (an index has no derivative).
+
+def normalize_index(key, shape) -> tuple:
+    """A numpy index into an array of ``shape``, as a tuple of slices, ints, None, Ellipsis
+    and integer arrays.
+
+    Boolean arrays become their ``nonzero()`` integer arrays (numpy's own definition), after
+    checking their shape against the axes they cover; traced integer or boolean arrays are
+    used by value (an index has no derivative).
     """
     key = key if isinstance(key, tuple) else (key,)
-    out = []
+    entries = []
     for k in key:
         if k is None or k is Ellipsis or isinstance(k, slice):
-            out.append(k)
+            entries.append(k)
         elif isinstance(k, (bool, np.bool_)):
             raise TypeError("indexing: a scalar boolean index is not supported")
         elif isinstance(k, (int, np.integer)):
-            out.append(int(k))
+            entries.append(int(k))
         else:
             arr = np.asarray(unwrap(k))
-            if arr.dtype == np.bool_:
-                if arr.ndim == 0:
-                    raise TypeError("indexing: a 0-d boolean index is not supported")
-                out.extend(arr.nonzero())
-            elif arr.dtype.kind in "iu" or arr.size == 0:
-                out.append(arr.astype(np.intp))
-            else:
+            if arr.dtype == np.bool_ and arr.ndim == 0:
+                raise TypeError("indexing: a 0-d boolean index is not supported")
+            if arr.dtype != np.bool_ and arr.dtype.kind not in "iu" and arr.size:
                 raise IndexError(f"indexing: an index of dtype {arr.dtype} is not valid; use "
                                  "integers, slices, None, ..., or integer or boolean arrays")
+            entries.append(arr if arr.dtype == np.bool_ else arr.astype(np.intp))
+    ellipsis_width = len(shape) - sum(_consumed(k) for k in entries)
+    out, axis = [], 0
+    for k in entries:
+        if k is Ellipsis:
+            axis += max(ellipsis_width, 0)
+        elif isinstance(k, np.ndarray) and k.dtype == np.bool_:
+            covered = tuple(shape[axis:axis + k.ndim])
+            if k.shape != covered:
+                raise IndexError(f"indexing: a boolean index of shape {k.shape} does not match "
+                                 f"the axes {axis}..{axis + k.ndim - 1} of shape {covered} "
+                                 f"it covers (array shape {tuple(shape)})")
+            out.extend(k.nonzero())
+            axis += k.ndim
+            continue
+        else:
+            axis += _consumed(k)
+        out.append(k)
     return tuple(out)
 
 
@@ -206,7 +231,7 @@ def getitem(a, key):
     The derivative scatter-adds into zeros (``np.add.at``), so repeated indices accumulate.
     """
     x = _check_operand(a, 0, "getitem")
-    return _finish(getitem_p(x, index=normalize_index(key)))
+    return _finish(getitem_p(x, index=normalize_index(key, tuple(x.shape))))
 
 
 def take_along_axis(arr, indices, axis=-1):

@@ -350,6 +350,10 @@ def test_traced_float_index_is_rejected():
      "dimension"),
     (lambda: ea.take_along_axis(np.ones(3), np.zeros(1), 0), IndexError, "integers"),
     (lambda: ea.clip(np.ones(3)), ValueError, "a_min"),
+    (lambda: ea.grad(lambda x: ea.sum(x[np.array([True, False])]))(np.ones(3)), IndexError,
+     r"boolean index of shape \(2,\)"),
+    (lambda: ea.grad(lambda x: ea.sum(x[..., [True] * 3]))(np.ones((3, 2))), IndexError,
+     "axes 1..1"),
     (lambda: ea.exp("x"), TypeError, "operand 0"),
 ])
 def test_bad_input_errors(call, exc, match):
