@@ -163,6 +163,7 @@ def _install_operators():
     T.T = property(lambda s: transpose(s))
     T.__abs__ = lambda s: abs(s)
     T.__getitem__ = lambda s, key: getitem(s, key)
+    T.__iter__ = _iterate
     for name, fn in (("__lt__", less), ("__le__", less_equal), ("__gt__", greater),
                      ("__ge__", greater_equal), ("__eq__", equal), ("__ne__", not_equal)):
         setattr(T, name, _comparison_operator(fn))
@@ -173,6 +174,13 @@ def _install_operators():
     T.squeeze = lambda s, axis=None: squeeze(s, axis)
     T.max = lambda s, axis=None, keepdims=False: max(s, axis, keepdims)
     T.min = lambda s, axis=None, keepdims=False: min(s, axis, keepdims)
+
+
+def _iterate(s):
+    """Iterate over the first axis, as numpy does (each row is an indexing node)."""
+    if not s.shape:
+        raise TypeError("iteration over a 0-d traced array")
+    return (getitem(s, i) for i in range(s.shape[0]))
 
 
 def _comparison_operator(fn):

@@ -326,6 +326,11 @@ def test_mask_index_and_iteration_on_tracers():
     np.testing.assert_allclose(ea.grad(f)(x), want + (x > 0))
 
 
+def test_iterating_a_0d_tracer_raises():
+    with pytest.raises(TypeError, match="0-d"):
+        ea.grad(lambda x: ea.sum(list(x)[0]))(np.array(1.0))
+
+
 def test_traced_float_index_is_rejected():
     with pytest.raises(IndexError, match="dtype float64"):
         ea.grad(lambda x: ea.sum(x[x]))(np.ones(3))
