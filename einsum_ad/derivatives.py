@@ -3,8 +3,8 @@
 One vjp per output element (``jacrev``), one jvp per input element (``jacfwd``);
 ``hessian`` is forward-over-reverse. The inner transform returns its rows as a pytree, so
 that at the outermost level every piece is a plain array and numpy assembles the matrix;
-only a Jacobian taken *inside* another transform stacks traced pieces (with the reshape and
-concatenate primitives). Jacobians and Hessians are taken with respect to arrays (tuple
+only a Jacobian taken *inside* another transform stacks traced pieces (with ``stack``, one
+concatenate node). Jacobians and Hessians are taken with respect to arrays (tuple
 ``argnums`` included); ``hvp`` accepts pytrees.
 """
 
@@ -14,6 +14,7 @@ import numpy as np
 
 from . import rules
 from .core import Tracer
+from .structure import stack
 from .transforms import _argnums_wrapper, _as_primal, grad, jvp, vjp
 
 __all__ = ["jacrev", "jacfwd", "jacobian", "hessian", "hvp"]
@@ -28,14 +29,11 @@ def _basis(shape, dtype):
         yield e.reshape(shape)
 
 
-def _stack(pieces, shape, axis):
-    """Stack arrays of ``shape`` along a new ``axis`` (0 or -1); traced pieces stay traced."""
+def _stack(pieces, axis):
+    """Stack same-shaped arrays along a new ``axis`` (0 or -1); traced pieces stay traced."""
     if not any(isinstance(p, Tracer) for p in pieces):
         return np.stack([np.asarray(p) for p in pieces], axis=axis)
-    from .rules_structural import concatenate_p
-
-    new = (1,) + tuple(shape) if axis == 0 else tuple(shape) + (1,)
-    return concatenate_p(*(rules.reshape_p(p, shape=new) for p in pieces), axis=axis)
+    return stack(pieces, axis=axis)
 
 
 def _assemble(pieces, lead, inner, axis=0):
@@ -44,7 +42,7 @@ def _assemble(pieces, lead, inner, axis=0):
     shape = tuple(lead) + tuple(inner) if axis == 0 else tuple(inner) + tuple(lead)
     if not pieces:
         return np.zeros(shape)
-    out = _stack(pieces, inner, axis)
+    out = _stack(pieces, axis)
     return out.reshape(shape) if not isinstance(out, Tracer) else rules.reshape_p(out,
                                                                                  shape=shape)
 

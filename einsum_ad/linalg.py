@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import rules
 from .axes import _axis_tuple
 from .core import Tracer
 from .multilinear import _check_operand, _finish, lower
+from .rules_elementwise import sqrt_p
 
 __all__ = ["norm"]
 
@@ -17,7 +17,7 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 - numpy's name
 
     ``sqrt(einsum(x, x))``: one einsum node that contracts ``x`` with itself over ``axis``
     (``keepdims`` folded in as a constant operand, as in :func:`einsum_ad.sum`), then one
-    square-root node. Its gradient ``x / norm`` is NaN at ``x = 0``, as everywhere.
+    ``sqrt`` node. Its gradient ``x / norm`` is NaN at ``x = 0``, as everywhere.
 
     Args:
         x: an array (integers and bool are converted to float64, as numpy does).
@@ -68,4 +68,4 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 - numpy's name
                             "needs a conjugate, which an einsum node cannot express")
         ops[0] = np.conj(x)
         return _finish(np.sqrt(lower(ops, terms, out).real))
-    return _finish(rules.pow_p(lower(ops, terms, out), exponent=0.5))
+    return _finish(sqrt_p(lower(ops, terms, out)))

@@ -295,6 +295,11 @@ def unbroadcast(g, shape):
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
+    if lead < 0 or any(d != 1 and d != gshape[lead + i] for i, d in enumerate(shape)):
+        # a rule returned a cotangent that is no broadcast of its operand: summing it
+        # back would hide the bug behind a plausible-looking, wrong gradient
+        raise ValueError(f"a VJP rule returned a cotangent of shape {gshape} for an operand "
+                         f"of shape {shape}, which does not broadcast to it")
     labels = "".join(_letters(len(gshape)))
     kept = "".join(labels[lead + i] for i, d in enumerate(shape) if d == gshape[lead + i])
     out = einsum_p(g, spec=Spec((labels,), kept), optimize=False)
