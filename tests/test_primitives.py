@@ -215,8 +215,12 @@ def test_stable_gradient_values():
     np.testing.assert_allclose(ea.grad(lambda x: ea.logsumexp(x))(BIG[0]), _softmax(BIG[0]))
     np.testing.assert_allclose(ea.grad(lambda x: ea.sum(ea.softplus(x)))(BIG[0]),
                                _sigmoid(BIG[0]))
-    s = _sigmoid(BIG[1])  # sigmoid' = s (1 - s) is tiny but exact in the tail
+    s = _sigmoid(BIG[1])
     np.testing.assert_allclose(ea.grad(lambda x: ea.sum(ea.sigmoid(x)))(BIG[1]), s * (1 - s))
+    # in the upper tail 1 - sigmoid(x) rounds to 0; the derivative must not
+    e = np.exp(-40.0)
+    np.testing.assert_allclose(ea.grad(ea.sigmoid)(40.0), e / (1 + e) ** 2, rtol=1e-12)
+    np.testing.assert_allclose(ea.softplus(-40.0), np.log1p(e), rtol=1e-12)
 
 
 def test_float32_stays_float32():
