@@ -1,8 +1,10 @@
 """The user namespace: numpy-compatible functions on plain arrays and traced values.
 
-Multilinear functions come from ``multilinear.py`` (lowerings onto einsum); the others are
-thin wrappers over the primitives of ``rules.py``. This module also gives traced values
-their operators.
+Multilinear functions come from ``multilinear.py`` and ``axes.py`` (lowerings onto einsum);
+elementwise functions and non-multilinear reductions from ``nonlinear.py``, shape and
+indexing functions from ``structure.py`` (thin wrappers over the primitives of the
+``rules*.py`` table). This module defines the arithmetic and gives traced values their
+operators (arithmetic, comparisons, indexing) and a few numpy-style methods.
 """
 
 from __future__ import annotations
