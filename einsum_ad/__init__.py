@@ -1,6 +1,6 @@
 """einsum_ad: reverse-mode automatic differentiation built around one primitive, einsum."""
 
-from . import linalg
+from . import linalg, nn, optim
 from . import numpy as _numpy_namespace
 from .contract import clear_plan_cache, plan_cache_info, set_plan_cache_size
 from .graph import make_graph
@@ -16,5 +16,5 @@ __all__ = sorted(set(_numpy_namespace.__all__) | {
     "Spec", "check_grads", "clear_plan_cache", "grad", "jvp", "plan_cache_info",
     "set_plan_cache_size", "tree_flatten", "tree_leaves", "tree_map", "tree_unflatten",
     "value_and_grad", "vjp",
-    "linalg", "make_graph", "jacobian", "jacrev", "jacfwd", "hessian", "hvp",
+    "linalg", "make_graph", "nn", "optim", "jacobian", "jacrev", "jacfwd", "hessian", "hvp",
 })
