@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 
+from . import rules
 from .core import Tracer
 from .multilinear import AxisError, _check_operand, _finish, lower
 
@@ -232,6 +233,8 @@ def _reduce(a, terms, out, kept_ones, dtype, scale):
     """One einsum node: ``a`` with ``terms`` -> ``out``, times a constant holding
     ``scale`` in ``dtype`` with the labels ``kept_ones`` (size-1 axes of the output).
     The constant is left out when it would change nothing."""
+    if np.result_type(a.dtype, dtype) != dtype:
+        a = rules.astype_p(a, dtype=dtype)  # a narrower requested dtype: one astype node
     ops = [a]
     if kept_ones or scale != 1 or np.dtype(a.dtype) != dtype:
         ops.append(np.full((1,) * len(kept_ones), scale, dtype=dtype))

@@ -246,9 +246,9 @@ def inner(a, b):
 def vdot(a, b):
     """numpy's ``vdot``: the dot product of the flattened arrays, ``a`` conjugated.
 
-    One einsum node when the shapes agree; arrays of equal size but different shapes are
-    flattened first (for traced values that adds a reshape node). A traced complex ``a``
-    raises TypeError (see the module docstring).
+    One einsum node when the shapes agree; for arrays of equal size but different shapes,
+    ``b`` is first reshaped to ``a``'s shape (for a traced ``b``, one reshape node). A
+    traced complex ``a`` raises TypeError (see the module docstring).
 
     Examples:
         >>> import numpy as np, einsum_ad as ea
@@ -263,8 +263,7 @@ def vdot(a, b):
             f"({a.size} elements), operand 1 has shape {tuple(b.shape)} ({b.size} elements)"
         )
     if tuple(a.shape) != tuple(b.shape):
-        a = rules.reshape_p(a, shape=(a.size,))
-        b = rules.reshape_p(b, shape=(b.size,))
+        b = rules.reshape_p(b, shape=tuple(a.shape))
     labels = list(range(a.ndim))
     return lower([a, b], [labels, labels], [])
 

@@ -55,8 +55,8 @@ concatenate_p = Primitive("concatenate", lambda *xs, axis: np.concatenate(xs, ax
 
 @concatenate_p.def_fwd_vjp
 def _concatenate_fwd_vjp(args, params, argnums):
-    axis = params["axis"]
-    ans = concatenate_p(*args, axis=axis)
+    ans = concatenate_p(*args, **params)
+    axis = params["axis"] % ans.ndim  # the slices below count axes from the left
     stops = [int(s) for s in np.cumsum([a.shape[axis] for a in args])]
     lead = (slice(None),) * axis
 
