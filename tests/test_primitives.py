@@ -271,13 +271,15 @@ def test_comparison_operators_on_tracers():
 
     def f(x):
         y = x * 1.0
-        seen.update(lt=y < 0, le=y <= 0, gt=y > 0, ge=y >= 0, eq=y == 0, ne=y != 0)
+        seen.update(lt=y < 0, le=y <= 0, gt=y > 0, ge=y >= 0, eq=y == 0, ne=y != 0,
+                    reflected=np.zeros(3) > y)  # ndarray defers to the tracer's __lt__
         assert (y == None) is False  # noqa: E711  (not an array comparison)
         return ea.sum(ea.where(y > 0, y, 0.0))
 
     x = np.array([-1.0, 0.0, 1.0])
     ea.grad(f)(x)
-    want = dict(lt=x < 0, le=x <= 0, gt=x > 0, ge=x >= 0, eq=x == 0, ne=x != 0)
+    want = dict(lt=x < 0, le=x <= 0, gt=x > 0, ge=x >= 0, eq=x == 0, ne=x != 0,
+                reflected=x < 0)
     for k, v in want.items():
         np.testing.assert_array_equal(seen[k], v)
         assert np.asarray(seen[k]).dtype == bool
