@@ -287,3 +287,64 @@ def test_regression_step_sums_in_the_result_dtype():
     assert ea.einsum("ab,->", a, one) == np.einsum("ab,->", a, one) == 1200
     assert ea.einsum("ab,->", np.ones((3, 4), bool), one) == 12
     assert ea.einsum("ab,c->c", a, np.ones(2, np.int64)).tolist() == [1200, 1200]
+
+
+# ------------------------------------------------------------------ random shapes and axes
+
+
+def _random_cases(seed, n=40):
+    """(einsum_ad call, numpy call, operands) on random shapes, axes, offsets, keepdims."""
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
+        nd = int(rng.integers(1, 5))
+        shape = tuple(int(d) for d in rng.integers(1, 4, nd))
+        x = rng.standard_normal(shape)
+        axes = tuple(int(a) - nd * int(rng.integers(0, 2))  # some axes negative
+                     for a in rng.permutation(nd)[:int(rng.integers(0, nd + 1))])
+        keep = bool(rng.integers(0, 2))
+        yield (lambda x, a=axes, k=keep: ea.sum(x, a, keepdims=k),
+               lambda x, a=axes, k=keep: np.sum(x, a, keepdims=k), (x,))
+        yield (lambda x, a=axes, k=keep: ea.mean(x, a or None, keepdims=k),
+               lambda x, a=axes, k=keep: np.mean(x, a or None, keepdims=k), (x,))
+        perm = tuple(int(p) for p in rng.permutation(nd))
+        yield (lambda x, p=perm: ea.transpose(x, p), lambda x, p=perm: np.transpose(x, p), (x,))
+        src, dst = int(rng.integers(-nd, nd)), int(rng.integers(-nd, nd))
+        yield (lambda x, s=src, d=dst: ea.moveaxis(x, s, d),
+               lambda x, s=src, d=dst: np.moveaxis(x, s, d), (x,))
+        if nd >= 2:
+            i, j = (int(a) for a in rng.permutation(nd)[:2])
+            off = int(rng.integers(-3, 4))
+            yield (lambda x, o=off, i=i, j=j: ea.diagonal(x, o, i, j),
+                   lambda x, o=off, i=i, j=j: np.diagonal(x, o, i, j), (x,))
+            yield (lambda x, o=off, i=i - nd, j=j: ea.trace(x, o, i, j),
+                   lambda x, o=off, i=i - nd, j=j: np.trace(x, o, i, j), (x,))
+        # matmul with random batch broadcasting (size-1 batch axes on either side)
+        m, k, p = (int(d) for d in rng.integers(1, 4, 3))
+        batch = tuple(int(d) for d in rng.integers(1, 3, int(rng.integers(0, 3))))
+        bb = tuple(1 if rng.integers(0, 2) else d for d in batch)[int(rng.integers(0, 2)):]
+        a, b = rng.standard_normal(batch + (m, k)), rng.standard_normal(bb + (k, p))
+        yield ea.matmul, np.matmul, (a, b)
+        # tensordot over a random number of trailing/leading axes, in a random order
+        n = int(rng.integers(0, nd + 1))
+        order = [int(q) for q in rng.permutation(n)]
+        y = rng.standard_normal(tuple(shape[nd - n + q] for q in order) + (2,))
+        ax = ([nd - n + q for q in order], list(range(n)))
+        yield (lambda x, y, ax=ax: ea.tensordot(x, y, ax),
+               lambda x, y, ax=ax: np.tensordot(x, y, ax), (x, y))
+
+
+def test_random_shapes_and_axes_against_numpy():
+    count = 0
+    for f, ref, args in _random_cases(seed=7):
+        got, want = f(*args), ref(*args)
+        assert np.shape(got) == np.shape(want)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+        count += 1
+    assert count > 250
+
+
+def test_random_shapes_and_axes_gradients():
+    for f, _, args in _random_cases(seed=8, n=12):
+        ea.check_grads(f, args, order=2, modes=("fwd", "rev"))
+        graph = ea.make_graph(f, *args)
+        assert [n.primitive for n in graph.nodes].count("einsum") == 1, str(graph)
