@@ -204,3 +204,14 @@ def test_regression_fit_rejects_cotangents_that_are_no_broadcast():
         ea.vjp(bad, np.ones((2, 3)))[1](np.ones((2, 3)))
     # true broadcasts still sum back: leading axes and size-1 axes
     assert rules.unbroadcast(np.ones((4, 2, 3)), (1, 3)).shape == (1, 3)
+
+
+def test_composed_jacobians_equal_hessian():
+    # with traced stacking, the literal compositions agree with hessian's assembly
+    A = RNG.standard_normal((3, 3))
+    f = lambda x: ea.sum(ea.tanh(A @ x) * x)
+    x = RNG.standard_normal(3)
+    H = ea.hessian(f)(x)
+    np.testing.assert_allclose(ea.jacfwd(ea.jacrev(f))(x), H, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(ea.jacrev(ea.jacrev(f))(x), H, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(ea.jacfwd(ea.grad(f))(x), H, rtol=1e-12, atol=1e-14)
