@@ -6,11 +6,19 @@ Run with ``einsum-ad train digits`` (or ``python -m einsum_ad train digits``).
 from __future__ import annotations
 
 from einsum_ad import nn, optim
-from einsum_ad.examples.training import RunResult, count_params, finish, fit, load_digits_split
+from einsum_ad.examples.training import (
+    RunResult,
+    count_params,
+    finish,
+    fit,
+    load_digits_split,
+    single_threaded_blas,
+)
 
 DEFAULT_EPOCHS = 30
 
 
+@single_threaded_blas
 def run(epochs: int | None = None, seed: int = 0, plot=None, metrics=None, save=None,
         progress: bool = True) -> RunResult:
     """Train the digits MLP and return its figures (see :class:`RunResult`)."""

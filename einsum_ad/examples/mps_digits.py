@@ -10,7 +10,14 @@ from __future__ import annotations
 import numpy as np
 
 from einsum_ad import nn, optim
-from einsum_ad.examples.training import RunResult, count_params, finish, fit, load_digits_split
+from einsum_ad.examples.training import (
+    RunResult,
+    count_params,
+    finish,
+    fit,
+    load_digits_split,
+    single_threaded_blas,
+)
 
 __all__ = ["run", "features", "DEFAULT_EPOCHS", "BOND_DIM"]
 
@@ -23,6 +30,7 @@ def features(x):
     return np.stack([np.ones_like(x), x], axis=-1)
 
 
+@single_threaded_blas
 def run(epochs: int | None = None, seed: int = 0, plot=None, metrics=None, save=None,
         progress: bool = True) -> RunResult:
     """Train the MPS classifier and return its figures."""

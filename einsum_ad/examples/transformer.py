@@ -10,7 +10,13 @@ from __future__ import annotations
 import numpy as np
 
 from einsum_ad import nn, optim
-from einsum_ad.examples.training import RunResult, count_params, finish, fit
+from einsum_ad.examples.training import (
+    RunResult,
+    count_params,
+    finish,
+    fit,
+    single_threaded_blas,
+)
 
 __all__ = ["run", "make_data", "Reverser", "DEFAULT_EPOCHS", "LENGTH", "VOCAB"]
 
@@ -52,6 +58,7 @@ class Reverser(nn.Module):
         return self._head(params["head"], self._norm(params["norm"], x))   # logits
 
 
+@single_threaded_blas
 def run(epochs: int | None = None, seed: int = 0, plot=None, metrics=None, save=None,
         progress: bool = True) -> RunResult:
     """Train the sequence-reversal transformer; the accuracy is per token on held-out data."""
