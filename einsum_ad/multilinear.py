@@ -106,7 +106,8 @@ def _broadcast(fname, *shapes):
 # ------------------------------------------------------------------------------ einsum
 
 
-def einsum(*operands, optimize="auto", checkpoint=False):
+def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize="auto",
+           checkpoint=False):
     """Evaluate an Einstein summation; a drop-in for :func:`numpy.einsum`, and differentiable.
 
     Accepts explicit (``"ij,jk->ik"``) and implicit (``"ij,jk"``) subscripts, ``...``
@@ -116,6 +117,10 @@ def einsum(*operands, optimize="auto", checkpoint=False):
 
     Args:
         *operands: subscripts followed by the arrays, or the interleaved form.
+        out: as numpy's: an array the result is written into (plain operands only).
+        dtype: compute in this dtype (operands are cast under ``casting`` first).
+        order: memory layout of a plain result: ``"K"`` (any), ``"C"``, ``"F"`` or ``"A"``.
+        casting: numpy's casting rule for ``dtype`` and ``out`` (default ``"safe"``).
         optimize: an opt_einsum optimizer name (``"auto"``, ``"greedy"``, ``"optimal"``,
             ``"dp"``, ...), ``True`` (``"auto"``), ``False`` (one n-ary step), or an explicit
             path (a list of tuples, optionally led by ``"einsum_path"``).
@@ -133,12 +138,48 @@ def einsum(*operands, optimize="auto", checkpoint=False):
                [1., 1., 1.]])
         >>> float(ea.einsum("ii", np.arange(9.0).reshape(3, 3)))
         12.0
+        >>> ea.einsum("i,i->i", np.ones(2), np.ones(2), dtype=np.float32)
+        array([1., 1.], dtype=float32)
     """
+    if order not in ("K", "C", "F", "A"):
+        raise ValueError(f"einsum: order must be one of 'K', 'C', 'F', 'A', got {order!r}")
+    if casting not in ("no", "equiv", "safe", "same_kind", "unsafe"):
+        raise ValueError(f"einsum: unknown casting rule {casting!r}")
     terms, output, ops = parse(operands)
     ops = [_check_operand(o, k) for k, o in enumerate(ops)]
+    traced = any(isinstance(o, Tracer) for o in ops)
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+        for k, o in enumerate(ops):
+            if not np.can_cast(o.dtype, dtype, casting):
+                raise TypeError(f"einsum: cannot cast operand {k} from dtype {o.dtype} to "
+                                f"{dtype} according to the rule {casting!r}")
+        ops = [o if o.dtype == dtype else
+               rules.astype_p(o, dtype=dtype) if isinstance(o, Tracer) else o.astype(dtype)
+               for o in ops]
     spec = normalize(terms, output, [o.shape for o in ops])
-    return _finish(rules.einsum_p(*ops, spec=spec, optimize=optimize,
-                                  checkpoint=bool(checkpoint)))
+    if out is not None and traced:
+        raise TypeError("einsum: out= cannot be used with traced operands (the result of a "
+                        "differentiated computation is a new value)")
+    res = rules.einsum_p(*ops, spec=spec, optimize=optimize, checkpoint=bool(checkpoint))
+    if traced:
+        return res
+    if out is not None:
+        if not isinstance(out, np.ndarray):
+            raise TypeError(f"einsum: out must be a numpy array, got {type(out).__name__}")
+        if out.shape != np.shape(res):
+            raise ValueError(f"einsum: out has shape {out.shape}, the result has shape "
+                             f"{np.shape(res)}")
+        np.copyto(out, res, casting=casting)
+        return out
+    if order == "A":  # Fortran only if every operand is
+        order = "F" if all(o.flags.f_contiguous and not o.flags.c_contiguous
+                           for o in ops) else "C"
+    if order == "C":
+        res = np.ascontiguousarray(res)
+    elif order == "F":
+        res = np.asfortranarray(res)
+    return _finish(res)
 
 
 # -------------------------------------------------------------------------- products

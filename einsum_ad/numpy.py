@@ -176,6 +176,13 @@ def _install_operators():
     T.squeeze = lambda s, axis=None: squeeze(s, axis)
     T.max = lambda s, axis=None, keepdims=False: max(s, axis, keepdims)
     T.min = lambda s, axis=None, keepdims=False: min(s, axis, keepdims)
+    T.sum = lambda s, axis=None, dtype=None, keepdims=False: sum(s, axis, dtype, keepdims)
+    T.mean = lambda s, axis=None, dtype=None, keepdims=False: mean(s, axis, dtype, keepdims)
+    T.dot = lambda s, o: dot(s, o)
+    T.transpose = lambda s, *axes: transpose(
+        s, None if not axes else axes[0] if len(axes) == 1 and axes[0] is not None
+        and not isinstance(axes[0], int) else axes)
+    T.mT = property(lambda s: matrix_transpose(s))
 
 
 def _iterate(s):

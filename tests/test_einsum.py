@@ -131,3 +131,23 @@ def test_plan_cache_is_used():
     ea.einsum("ab,bc,cd->ad", a, b, c)  # the same canonical spec: a hit
     info = ea.plan_cache_info()
     assert info["misses"] == 1 and info["hits"] == 1 and info["size"] == 1
+
+
+def test_numpy_keywords_out_dtype_order_casting():
+    a = r(2, 3)
+    out = np.zeros((2, 2))
+    assert ea.einsum("ij,kj->ik", a, a, out=out) is out
+    np.testing.assert_allclose(out, a @ a.T)
+    with pytest.raises(TypeError, match=r"cannot cast operand 0 from dtype float64 to float32"):
+        ea.einsum("ij,kj->ik", a, a, dtype=np.float32)
+    got = ea.einsum("ij,kj->ik", a, a, dtype=np.float32, casting="same_kind")
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, a @ a.T, rtol=1e-6)
+    assert ea.einsum("ij->ji", a, order="C").flags.c_contiguous
+    assert ea.einsum("ij->ji", a, order="F").flags.f_contiguous
+    with pytest.raises(ValueError, match="order"):
+        ea.einsum("ij->ji", a, order="Z")
+    with pytest.raises(ValueError, match=r"out has shape \(3,\)"):
+        ea.einsum("ij->i", a, out=np.zeros(3))
+    with pytest.raises(TypeError, match="out= cannot be used with traced"):
+        ea.grad(lambda x: ea.einsum("i->", x, out=np.zeros(())))(np.ones(2))

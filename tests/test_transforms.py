@@ -232,3 +232,13 @@ def test_traced_value_cannot_leak_into_numpy():
         ea.grad(lambda x: np.sum(np.asarray(x)))(np.ones(3))
     with pytest.raises(TypeError, match="truth value"):
         ea.grad(lambda x: x if x else x)(np.ones(()))
+
+
+def test_array_methods_on_traced_values():
+    x = np.arange(6.0).reshape(2, 3)
+
+    def f(x):
+        return (x.sum(axis=0).mean() + x.dot(np.ones(3)).sum() + x.transpose(1, 0).sum()
+                + x.transpose().sum() + x.transpose((1, 0)).sum() + x.mT.sum())
+
+    np.testing.assert_allclose(ea.grad(f)(x), np.full((2, 3), 1 / 3 + 5))
