@@ -55,13 +55,14 @@ class RunResult:
     test_examples: int
     losses: list = field(default_factory=list)
     accuracies: list = field(default_factory=list)
+    unit: str = "examples"  # what test_examples counts (the transformer scores tokens)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
 
     def summary(self) -> str:
         return (f"{self.task}: test accuracy {100 * self.test_accuracy:.2f}% on "
-                f"{self.test_examples} held-out examples | train accuracy "
+                f"{self.test_examples} held-out {self.unit} | train accuracy "
                 f"{100 * self.train_accuracy:.2f}% | final loss {self.final_loss:.4f} | "
                 f"{self.epochs} epochs in {self.train_seconds:.1f} s | {self.num_params} "
                 f"parameters | seed {self.seed}")

@@ -80,5 +80,6 @@ def run(epochs: int | None = None, seed: int = 0, plot=None, metrics=None, save=
                                         progress=progress)
     test_acc = nn.accuracy(model(params, x_test), y_test)
     result = RunResult("transformer (reverse digits)", seed, epochs, test_acc, seconds,
-                       accs[-1], losses[-1], count_params(params), y_test.size, losses, accs)
+                       accs[-1], losses[-1], count_params(params), y_test.size, losses, accs,
+                       unit="tokens")
     return finish(result, params, plot, metrics, save)
