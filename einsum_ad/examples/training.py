@@ -133,6 +133,7 @@ def fit(loss_fn, params, optimizer, data, epochs, batch_size, seed, desc, progre
 
 
 def count_params(params) -> int:
+    """The number of scalars in all leaves of ``params``."""
     return int(sum(np.size(x) for x in ea.tree_leaves(params)))
 
 

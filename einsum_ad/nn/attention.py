@@ -63,6 +63,7 @@ class MultiHeadAttention(Module):
 
     @property
     def head_dim(self) -> int:
+        """The width ``d`` of each head: ``features // num_heads``."""
         return self.features // self.num_heads
 
     def init(self, rng):
