@@ -66,6 +66,9 @@ def activation(name):
     return fn
 
 
+_lookup_activation = activation  # MLP's argument of the same name shadows the function
+
+
 def one_hot(labels, num_classes: int, dtype=np.float64) -> np.ndarray:
     """Integer ``labels`` of any shape as one-hot vectors along a new last axis (a constant).
 
@@ -147,7 +150,7 @@ class MLP(Module):
                              f"got {sizes}")
         self.sizes = sizes
         self.activation = activation
-        self._act = globals()["activation"](activation)
+        self._act = _lookup_activation(activation)
         self._layers = [Dense(a, b, init=init) for a, b in zip(sizes[:-1], sizes[1:])]
 
     def init(self, rng):
