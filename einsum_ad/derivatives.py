@@ -86,8 +86,8 @@ def jacrev(f, argnums=0):
         >>> ea.jacrev(lambda W, x: W @ x)(np.zeros((2, 3)), np.arange(3.0)).shape
         (2, 2, 3)
     """
-    def jac(*args):
-        partial, dyn, single = _argnums_wrapper(f, argnums, args, "jacrev")
+    def jac(*args, **kwargs):
+        partial, dyn, single = _argnums_wrapper(f, argnums, args, "jacrev", kwargs)
         dyn = _array_args(dyn, "jacrev")
         shape, rows = _rev_rows(partial, dyn, "jacrev")
         jacs = tuple(_assemble([r[k] for r in rows], shape, x.shape)
@@ -123,8 +123,8 @@ def jacfwd(f, argnums=0):
         array([[2., 0.],
                [0., 4.]])
     """
-    def jac(*args):
-        partial, dyn, single = _argnums_wrapper(f, argnums, args, "jacfwd")
+    def jac(*args, **kwargs):
+        partial, dyn, single = _argnums_wrapper(f, argnums, args, "jacfwd", kwargs)
         dyn = _array_args(dyn, "jacfwd")
         shape, _ = _single_output(partial(*dyn), "jacfwd")
         jacs = tuple(_assemble(_fwd_cols(partial, dyn, k), x.shape, shape, axis=-1)
@@ -154,8 +154,8 @@ def hessian(f, argnums=0):
         array([[2., 2.],
                [2., 6.]])
     """
-    def hess(*args):
-        partial, dyn, single = _argnums_wrapper(f, argnums, args, "hessian")
+    def hess(*args, **kwargs):
+        partial, dyn, single = _argnums_wrapper(f, argnums, args, "hessian", kwargs)
         dyn = _array_args(dyn, "hessian")
         shape, _ = _single_output(partial(*dyn), "hessian")
         rows = lambda *xs: _rev_rows(partial, xs, "hessian")[1]

@@ -8,6 +8,8 @@ function of complex inputs is therefore the conjugate of the "steepest ascent" d
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from . import rules
@@ -139,25 +141,38 @@ def _check_cotangent(c, o, i):
     return c
 
 
-def _argnums_wrapper(f, argnums, args, fname):
-    """Split ``args`` into the differentiated ones and a function of those alone."""
-    single = isinstance(argnums, int)
-    nums = (argnums,) if single else tuple(argnums)
+def _index(a, argnums, fname):
+    """One entry of ``argnums`` as a Python int (numpy integers included)."""
+    try:
+        return operator.index(a)
+    except TypeError:
+        raise TypeError(f"{fname}: argnums must be an int or a tuple of ints, got "
+                        f"{argnums!r}") from None
+
+
+def _argnums_wrapper(f, argnums, args, fname, kwargs=None):
+    """Split ``args`` into the differentiated ones and a function of those alone.
+
+    ``kwargs`` are passed to ``f`` as they are and never differentiated (as in JAX).
+    """
+    single = not isinstance(argnums, (tuple, list))
+    nums = tuple(_index(a, argnums, fname) for a in ((argnums,) if single else argnums))
     if not nums:
         raise ValueError(f"{fname}: argnums is empty")
     n = len(args)
     for a in nums:
-        if not isinstance(a, int) or not -n <= a < n:
+        if not -n <= a < n:
             raise ValueError(f"{fname}: argnums {argnums} out of range for {n} argument(s)")
     nums = tuple(a % n for a in nums)
     if len(set(nums)) != len(nums):
         raise ValueError(f"{fname}: argnums {argnums} repeats an argument")
+    kwargs = kwargs or {}
 
     def partial(*dyn):
         full = list(args)
         for a, v in zip(nums, dyn):
             full[a] = v
-        return f(*full)
+        return f(*full, **kwargs)
 
     return partial, [args[a] for a in nums], single
 
@@ -167,7 +182,9 @@ def value_and_grad(f, argnums=0, has_aux=False):
 
     ``f`` must return a real scalar (or ``(scalar, aux)`` with ``has_aux``). The gradient
     has the structure of the chosen argument (a tuple of them when ``argnums`` is a tuple).
-    With ``has_aux``, the function returns ``((value, aux), grad)``.
+    With ``has_aux``, the function returns ``((value, aux), grad)``. Keyword arguments of
+    the returned function are passed to ``f`` and not differentiated. ``argnums`` is any
+    integer (numpy integers included) or a tuple of them.
 
     Examples:
         >>> import numpy as np, einsum_ad as ea
@@ -175,8 +192,8 @@ def value_and_grad(f, argnums=0, has_aux=False):
         >>> ea.value_and_grad(f)(np.array([1.0, 2.0]))
         (np.float64(5.0), array([2., 4.]))
     """
-    def wrapped(*args):
-        partial, dyn, single = _argnums_wrapper(f, argnums, args, "grad")
+    def wrapped(*args, **kwargs):
+        partial, dyn, single = _argnums_wrapper(f, argnums, args, "grad", kwargs)
         res = vjp(partial, *dyn, has_aux=has_aux)
         out, fn = res[0], res[1]
         shape = tuple(np.shape(out))
@@ -208,8 +225,8 @@ def grad(f, argnums=0, has_aux=False):
     """
     vg = value_and_grad(f, argnums, has_aux)
 
-    def wrapped(*args):
-        (v, g) = vg(*args)
+    def wrapped(*args, **kwargs):
+        (v, g) = vg(*args, **kwargs)
         return (g, v[1]) if has_aux else g
 
     wrapped.__name__ = f"grad({getattr(f, '__name__', 'f')})"
