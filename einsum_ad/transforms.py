@@ -150,6 +150,29 @@ def _index(a, argnums, fname):
                         f"{argnums!r}") from None
 
 
+def _check_tangent(t, x, i):
+    """Validate tangent ``t`` of primal ``x`` (argument ``i``); cast it to ``x``'s dtype.
+
+    The same checks as a cotangent's: the primal's shape, and a dtype that casts to the
+    primal's without loss of meaning (a complex tangent of a real primal is an error, not
+    a silently dropped imaginary part).
+    """
+    if not isinstance(t, Tracer):
+        if t is None or isinstance(t, (str, bytes)):
+            raise TypeError(f"jvp: tangent {i} is {type(t).__name__}, not an array")
+        t = np.asarray(t)
+    if tuple(t.shape) != tuple(x.shape):
+        raise ValueError(f"jvp: tangent {i} has shape {tuple(t.shape)}, primal has "
+                         f"{tuple(x.shape)}")
+    kind, pdtype = np.dtype(t.dtype).kind, np.dtype(x.dtype)
+    if kind not in "biufc" or (kind == "c" and pdtype.kind != "c"):
+        raise TypeError(f"jvp: tangent {i} has dtype {t.dtype}, which does not fit the "
+                        f"primal's dtype {pdtype} (shape {tuple(x.shape)})")
+    if t.dtype != pdtype:
+        t = rules.astype_p(t, dtype=pdtype) if isinstance(t, Tracer) else t.astype(pdtype)
+    return t
+
+
 def _argnums_wrapper(f, argnums, args, fname, kwargs=None):
     """Split ``args`` into the differentiated ones and a function of those alone.
 
@@ -259,10 +282,7 @@ def jvp(f, primals, tangents, has_aux=False):
         leaves = []
         for x, tx in zip(pl, tl):
             x = _as_primal(x, "jvp", i)
-            tx = tx if isinstance(tx, Tracer) else np.asarray(tx, dtype=x.dtype)
-            if tuple(tx.shape) != tuple(x.shape):
-                raise ValueError(
-                    f"jvp: tangent {i} has shape {tuple(tx.shape)}, primal has {tuple(x.shape)}")
+            tx = _check_tangent(tx, x, i)
             leaves.append(trace.new_input(x, tx))
         args.append(tree_unflatten(pd, leaves))
     result = f(*args)

@@ -38,3 +38,23 @@ def test_argnums_accepts_numpy_integers():
     np.testing.assert_allclose(gb, a)
     with pytest.raises(TypeError, match="argnums"):
         ea.grad(f, argnums=1.0)(a, b)
+
+
+def test_jvp_rejects_a_complex_tangent_for_a_real_primal():
+    """``jvp`` cast a complex tangent to a real primal's dtype, silently dropping the
+    imaginary part (a ComplexWarning and a wrong tangent); it now raises TypeError naming
+    the tangent and both dtypes, as ``vjp_fn`` does for cotangents. Tangents of other
+    numeric dtypes are still cast to the primal's (a traced one too)."""
+    x = np.array([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"tangent 0 has dtype complex128.*float64"):
+        ea.jvp(lambda a: a * 2.0, (x,), (np.array([1j, 1j]),))
+    with pytest.raises(TypeError, match="tangent 0 has dtype <U1"):
+        ea.jvp(lambda a: a * 2.0, (x,), (np.array(["a", "b"]),))
+    _, t = ea.jvp(lambda a: a * 2.0, (x.astype(np.float32),), (np.ones(2),))
+    assert t.dtype == np.float32
+    _, t = ea.jvp(lambda a: a * 2.0, (x,), (np.ones(2, np.int64),))
+    assert t.dtype == np.float64
+    # a traced tangent of another dtype (inside grad) is cast too, and differentiates
+    g = ea.grad(lambda s: ea.sum(ea.jvp(lambda a: a * a, (x,),
+                                        (ea.astype(s * x, np.float32),))[1]))(1.0)
+    np.testing.assert_allclose(g, np.sum(2 * x * x))
