@@ -138,7 +138,10 @@ def power(a, exponent):
     """
     if not isinstance(exponent, Tracer) and np.ndim(exponent) == 0 \
             and not isinstance(exponent, (str, bytes)) and exponent is not None:
-        exponent = exponent.item() if hasattr(exponent, "item") else exponent
+        # a numpy scalar or 0-d array keeps its dtype (it takes part in type promotion:
+        # float32 ** float64(2) is float64, as in numpy); a Python scalar stays weak
+        if isinstance(exponent, np.ndarray):
+            exponent = exponent[()]
         return _finish(rules.pow_p(_check_operand(a, 0, "power"), exponent=exponent))
     return _finish(powt_p(*_pair(a, exponent)))
 

@@ -58,3 +58,24 @@ def test_jvp_rejects_a_complex_tangent_for_a_real_primal():
     g = ea.grad(lambda s: ea.sum(ea.jvp(lambda a: a * a, (x,),
                                         (ea.astype(s * x, np.float32),))[1]))(1.0)
     np.testing.assert_allclose(g, np.sum(2 * x * x))
+
+
+@pytest.mark.parametrize("exponent", [np.float64(2.0), np.array(2.0), np.int32(2),
+                                      np.float32(2.0), 2, 2.0])
+def test_power_with_a_numpy_scalar_exponent_promotes_like_numpy(exponent):
+    """``x32 ** np.float64(2)`` (and ``ea.power`` with a numpy scalar or 0-d array exponent)
+    was float32: the exponent was turned into a Python scalar (``.item()``), which numpy
+    treats as weakly typed. numpy gives float64; the exponent now keeps its dtype, and the
+    gradient still comes back in the primal's float32."""
+    x = np.array([1.5, -2.0], dtype=np.float32)
+    want = x ** exponent
+    got = ea.power(x, exponent)
+    assert got.dtype == want.dtype
+    np.testing.assert_allclose(got, want)
+    out, f_vjp = ea.vjp(lambda a: a ** exponent, x)
+    assert out.dtype == want.dtype
+    g = f_vjp(np.ones_like(out))[0]
+    assert g.dtype == np.float32
+    np.testing.assert_allclose(g, 2 * x, rtol=1e-6)
+    _, t = ea.jvp(lambda a: a ** exponent, (x,), (np.ones_like(x),))
+    assert t.dtype == want.dtype
