@@ -64,10 +64,23 @@ def _single_output(out, fname):
 
 
 def _rev_rows(partial, dyn, fname):
-    """(output shape, [vjp of each unit cotangent: a tuple over ``dyn``])."""
+    """(output shape, [row of the Jacobian for each output element: a tuple over ``dyn``]).
+
+    A row is the VJP of a unit cotangent ``e``. When the output is complex and an input is
+    real, that VJP keeps only the real part of the row (the transpose of a real-linear map
+    into C): the imaginary part is minus the VJP of ``1j * e``, so such a row takes two VJPs.
+    """
     out, fn = vjp(partial, *dyn)
     shape, dtype = _single_output(out, fname)
-    return shape, [fn(e) for e in _basis(shape, dtype)]
+    real_in = [np.dtype(x.dtype).kind != "c" for x in dyn]
+    if np.dtype(dtype).kind != "c" or not any(real_in):
+        return shape, [fn(e) for e in _basis(shape, dtype)]
+    rows = []
+    for e in _basis(shape, dtype):
+        re, im = fn(e), fn(1j * e)
+        rows.append(tuple(rules.sub_p(r, rules.mul(np.asarray(1j), i)) if real else r
+                          for r, i, real in zip(re, im, real_in)))
+    return shape, rows
 
 
 def jacrev(f, argnums=0):

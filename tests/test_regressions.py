@@ -79,3 +79,20 @@ def test_power_with_a_numpy_scalar_exponent_promotes_like_numpy(exponent):
     np.testing.assert_allclose(g, 2 * x, rtol=1e-6)
     _, t = ea.jvp(lambda a: a ** exponent, (x,), (np.ones_like(x),))
     assert t.dtype == want.dtype
+
+
+def test_jacrev_of_a_real_to_complex_function_keeps_the_imaginary_part():
+    """``jacrev(lambda a: a * 1j)(x)`` was all zeros: a VJP into a real input keeps only the
+    real part of the row (the transpose of a real-linear map into C), so rows of a complex
+    output were half lost, silently, while ``jacfwd`` was right. Rows for real inputs now
+    add minus ``1j`` times the VJP of ``1j * e``; complex inputs keep the single VJP."""
+    x = np.array([0.5, -1.0, 2.0])
+    f = lambda a: ea.exp(a * (1 + 2j)) * a
+    np.testing.assert_allclose(ea.jacrev(lambda a: a * 1j)(x), 1j * np.eye(3))
+    np.testing.assert_allclose(ea.jacrev(f)(x), ea.jacfwd(f)(x))
+    g = lambda a, z: ea.sum(a * z * z)  # a real, z complex (holomorphic in z)
+    for got, want in zip(ea.jacrev(g, argnums=(0, 1))(x, x + 1j),
+                         ea.jacfwd(g, argnums=(0, 1))(x, x + 1j)):
+        np.testing.assert_allclose(got, want)
+    np.testing.assert_allclose(ea.hessian(lambda a: ea.sum(ea.exp(a * 1j)))(x),
+                               np.diag(-np.exp(1j * x)))
