@@ -102,7 +102,8 @@ log = _unary(log_p, "log", "The natural logarithm")
 log1p = _unary(log1p_p, "log1p", "``log(1 + x)``, accurate for small ``x``")
 expm1 = _unary(expm1_p, "expm1", "``exp(x) - 1``, accurate for small ``x``")
 sqrt = _unary(sqrt_p, "sqrt", "The square root (its derivative at 0 is inf, as numpy's 1/0)")
-abs = _unary(abs_p, "abs", "The absolute value of real ``x`` (derivative ``sign(x)``: 0 at 0)")
+abs = _unary(abs_p, "abs", "The absolute value (derivative ``sign(x)``, 0 at 0; for complex "
+             "``z``, the real-linear ``Re(conj(z) dz)/|z|``, whose VJP is ``g conj(z)/|z|``)")
 absolute = abs
 sign = _unary(sign_p, "sign", "The sign, -1, 0 or 1 (not differentiable: derivative zero)")
 tanh = _unary(tanh_p, "tanh", "The hyperbolic tangent")

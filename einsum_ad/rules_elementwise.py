@@ -12,11 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from .core import Primitive
-from .rules import _fit_forward, add_p, div_p, mul, neg_p, sub_p
+from .rules import _fit_forward, add_p, astype_p, div_p, mul, neg_p, sub_p
 
 __all__ = ["exp_p", "log_p", "log1p_p", "expm1_p", "sqrt_p", "abs_p", "tanh_p", "sigmoid_p",
            "softplus_p", "relu_p", "sin_p", "cos_p", "sign_p", "stop_gradient_p", "maximum_p",
-           "minimum_p", "where_p", "powt_p", "equal_p", "not_equal_p", "less_p",
+           "minimum_p", "where_p", "conj_p", "powt_p", "equal_p", "not_equal_p", "less_p",
            "less_equal_p", "greater_p", "greater_equal_p", "const"]
 
 
@@ -93,7 +93,37 @@ softplus_p = _unary("softplus", _softplus_impl, lambda t, ans, x: mul(t, sigmoid
 
 # Kinks: abs' = sign(x) (0 at 0); relu' = 1 where x > 0, else 0 (0 at 0), as in JAX.
 sign_p = Primitive("sign", np.sign, differentiable=False)
-abs_p = _unary("abs", np.abs, lambda t, ans, x: mul(t, sign_p(x)))
+
+# conj is linear; its transpose (no conjugation convention) is conj again, as in JAX.
+conj_p = Primitive("conj", np.conj)
+conj_p.def_vjp(lambda ans, x: lambda g: (conj_p(g),))
+conj_p.def_jvp(lambda p, t, params: (conj_p(p[0]), conj_p(t[0])))
+
+
+def _abs_lin(t, ans, x, transpose):
+    """abs's derivative applied to ``t``. Real ``x``: ``sign(x) t`` written as selections
+    (a mask multiply would turn an inf at x = 0 into NaN). Complex ``x``: |z| is not
+    holomorphic; its derivative is the real-linear ``dz -> Re(conj(z) dz) / |z|`` (0 at
+    z = 0), whose transpose takes a real cotangent g to ``g conj(z) / |z|`` (JAX's
+    convention)."""
+    if np.dtype(x.dtype).kind == "c":
+        safe = where_p(equal_p(ans, _zero_like(ans)), const(1, ans), ans)
+        out = mul(t, div_p(conj_p(x), safe))
+        return out if transpose else astype_p(out, dtype=ans.dtype)
+    zero = _zero_like(t)
+    xzero = _zero_like(x)
+    return where_p(greater_p(x, xzero), t, where_p(less_p(x, xzero), neg_p(t), zero))
+
+
+abs_p = Primitive("abs", np.abs)
+abs_p.def_vjp(lambda ans, x: lambda g: (_abs_lin(g, ans, x, transpose=True),))
+
+
+@abs_p.def_jvp
+def _abs_jvp(primals, tangents, params):
+    ans = abs_p(primals[0])
+    return ans, _abs_lin(tangents[0], ans, primals[0], transpose=False)
+
 relu_p = _unary("relu", _relu_impl,
                 lambda t, ans, x: where_p(greater_p(x, _zero_like(x)), t, _zero_like(t)))
 

@@ -96,3 +96,41 @@ def test_jacrev_of_a_real_to_complex_function_keeps_the_imaginary_part():
         np.testing.assert_allclose(got, want)
     np.testing.assert_allclose(ea.hessian(lambda a: ea.sum(ea.exp(a * 1j)))(x),
                                np.diag(-np.exp(1j * x)))
+
+
+def test_abs_derivative_of_complex_input_is_real_linear():
+    """``abs`` of a complex value differentiated as if ``sign(z)`` were its derivative: the
+    JVP was complex (``t z/|z|``) for a real output and the VJP was conjugated the wrong way.
+    |z| is not holomorphic: its JVP is ``Re(conj(z) t)/|z|`` (real), its VJP takes a real
+    cotangent g to ``g conj(z)/|z|`` (JAX's convention), both 0 at z = 0, and both are
+    differentiable again (checked against finite differences)."""
+    z = np.array([3 + 4j, -1 + 0.5j, 0j])
+    v = np.array([0.3 - 1j, 2 + 0.5j, 1 + 1j])
+    u = np.array([1.0, -2.0, 0.5])
+    h = 1e-6
+    fd = (np.abs(z + h * v) - np.abs(z - h * v)) / (2 * h)
+    out, t = ea.jvp(ea.abs, (z,), (v,))
+    assert out.dtype == np.float64 and t.dtype == np.float64
+    np.testing.assert_allclose(t[:2], fd[:2], rtol=1e-6)
+    assert t[2] == 0.0
+    (g,) = ea.vjp(ea.abs, z)[1](u)
+    np.testing.assert_allclose(g, [u[0] * (3 - 4j) / 5, u[1] * (-1 - 0.5j) / np.abs(z[1]), 0])
+    # second order: the VJP as a function of z, forward mode against finite differences
+    vjp_of = lambda w: ea.vjp(ea.abs, w)[1](u[:2])[0]
+    _, tv = ea.jvp(vjp_of, (z[:2],), (v[:2],))
+    fd2 = (vjp_of(z[:2] + h * v[:2]) - vjp_of(z[:2] - h * v[:2])) / (2 * h)
+    np.testing.assert_allclose(tv, fd2, rtol=1e-6)
+
+
+def test_abs_derivative_at_zero_never_turns_inf_into_nan():
+    """abs's derivative was ``t * sign(x)``, a mask multiply: an infinite cotangent at
+    x = 0 gave NaN (``inf * 0``) where the derivative there is 0 by convention; it now
+    selects (``where``) like relu/maximum/clip, in both modes."""
+    x = np.array([0.0, -2.0, 3.0])
+    (ct,) = ea.vjp(ea.abs, x)[1](np.array([np.inf, np.inf, 1.0]))
+    np.testing.assert_array_equal(ct, [0.0, -np.inf, 1.0])
+    _, t = ea.jvp(ea.abs, (x,), (np.array([np.inf, 1.0, -np.inf]),))
+    np.testing.assert_array_equal(t, [0.0, -1.0, -np.inf])
+    np.testing.assert_array_equal(ea.grad(lambda a: ea.sum(ea.abs(a)))(x), [0.0, -1.0, 1.0])
+    ea.check_grads(lambda a: ea.abs(a) * a, (np.array([0.5, -1.2]),), order=2,
+                   modes=("fwd", "rev"))
