@@ -3,6 +3,7 @@
 from . import linalg, nn, optim
 from . import numpy as _numpy_namespace
 from .contract import clear_plan_cache, plan_cache_info, set_plan_cache_size
+from .explain import explain
 from .graph import make_graph
 from .numpy import *  # noqa: F403  (the numpy-like namespace: see numpy.__all__)
 from .subscripts import Spec
@@ -15,6 +16,6 @@ __version__ = "0.1.0"
 __all__ = sorted(set(_numpy_namespace.__all__) | {
     "Spec", "check_grads", "clear_plan_cache", "grad", "jvp", "plan_cache_info",
     "set_plan_cache_size", "tree_flatten", "tree_leaves", "tree_map", "tree_unflatten",
-    "value_and_grad", "vjp",
+    "value_and_grad", "vjp", "explain",
     "linalg", "make_graph", "nn", "optim", "jacobian", "jacrev", "jacfwd", "hessian", "hvp",
 })

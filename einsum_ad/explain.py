@@ -1,0 +1,276 @@
+"""``explain``: what einsum_ad will do for an einsum, forward and backward, and what it costs.
+
+The report reads the same cached plan the einsum node runs: the canonical spec, each
+pairwise step with the kernel it is lowered to (BLAS GEMM, batched GEMM, elementwise,
+outer, reduction, transpose/view), its FLOPs and the size of its result; then the backward
+pass, the adjoint steps in the order they run, and for each operand the FLOPs on its path
+next to what computing its adjoint alone would cost. FLOPs are counted as opt_einsum
+counts them (a multiply-add is two).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+import opt_einsum
+from opt_einsum.helpers import flop_count
+
+from . import contract
+from .subscripts import Spec, adjoint, label_sizes, normalize, parse
+
+__all__ = ["explain", "Explanation", "add_arguments", "run"]
+
+
+def _cost(spec: Spec, sizes) -> int:
+    """opt_einsum's FLOP count for one contraction ``spec``."""
+    labels = spec.labels
+    inner = any(lab not in spec.output for lab in labels)
+    return flop_count(labels, inner, len(spec.inputs), sizes)
+
+
+def _kind(lowered) -> str:
+    kind = lowered.kind
+    extra = []
+    for prep in (getattr(lowered, "prep", None), getattr(lowered, "prep_a", None),
+                 getattr(lowered, "prep_b", None)):
+        if prep is not None and prep.groups is not None and "diagonal view" not in extra:
+            extra.append("diagonal view")
+        if (prep is not None and prep.axes and kind != "reduction"
+                and "sum first" not in extra):
+            extra.append("sum first")
+    return kind + (f" (+ {', '.join(extra)})" if extra else "")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the report: a forward step or an adjoint step."""
+
+    spec: Spec
+    kind: str
+    flops: int
+    size: int  # elements of the result
+    args: tuple  # names of what the step reads
+    result: str  # name of what it produces
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The plan of one einsum and its costs; ``str()`` of it is the report.
+
+    Attributes:
+        spec: the canonical Spec; ``subscripts`` what the user wrote.
+        forward, backward: the steps (:class:`Row`), in the order they run.
+        flops_forward, flops_backward: totals; ``flops_naive`` is the single n-ary loop.
+        per_operand: for each operand, (FLOPs of the backward steps on its path, FLOPs of
+            its adjoint computed alone, by the best path for that contraction).
+        largest_intermediate: elements of the largest step result.
+    """
+
+    subscripts: str
+    spec: Spec
+    shapes: tuple
+    dtype: np.dtype
+    optimize: object
+    forward: tuple
+    backward: tuple
+    per_operand: tuple
+    flops_naive: int
+
+    @property
+    def flops_forward(self) -> int:
+        return sum(r.flops for r in self.forward)
+
+    @property
+    def flops_backward(self) -> int:
+        return sum(r.flops for r in self.backward)
+
+    @property
+    def largest_intermediate(self) -> int:
+        return max((r.size for r in self.forward), default=0)
+
+    @property
+    def speedup(self) -> float:
+        """Naive (one n-ary loop) FLOPs over the planned forward's FLOPs."""
+        return self.flops_naive / max(self.flops_forward, 1)
+
+    def __str__(self) -> str:
+        item = self.dtype.itemsize
+        lines = [f"einsum {self.subscripts!r}  (optimize={self.optimize!r}, {self.dtype})",
+                 f"  canonical spec: {self.spec}",
+                 "  shapes: " + ", ".join(str(tuple(s)) for s in self.shapes), "",
+                 "forward:"]
+        lines += _table(self.forward, item)
+        lines += ["", "backward (every operand differentiated; steps in the order they run):"]
+        lines += _table(self.backward, item) if self.backward else ["  (no steps)"]
+        lines += ["", "backward per operand (FLOPs on its path, shared / its adjoint alone):"]
+        for k, (path, alone) in enumerate(self.per_operand):
+            lines.append(f"  operand {k} ({self.spec.inputs[k] or 'scalar'}): "
+                         f"{_num(path)} / {_num(alone)}")
+        fwd, bwd = self.flops_forward, self.flops_backward
+        lines += ["", f"total FLOPs: forward {_num(fwd)}, backward {_num(bwd)}, "
+                      f"forward+backward / forward = {(fwd + bwd) / max(fwd, 1):.2f}",
+                  f"largest intermediate: {_num(self.largest_intermediate)} elements "
+                  f"({_bytes(self.largest_intermediate * item)})",
+                  f"unoptimised order (one n-ary loop): {_num(self.flops_naive)} FLOPs; "
+                  f"speed-up {self.speedup:.3g}x"]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"Explanation({self.spec}, steps={len(self.forward)}, "
+                f"flops_forward={self.flops_forward}, flops_backward={self.flops_backward})")
+
+
+def _num(x) -> str:
+    return f"{x:,}" if x < 1e7 else f"{x:.3e}"
+
+
+def _bytes(n) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"  # pragma: no cover - the loop always returns
+
+
+def _table(rows, item) -> list[str]:
+    out = []
+    for i, r in enumerate(rows):
+        out.append(f"  {i:>2}. {', '.join(r.args)} -> {r.result}: {r.spec}  [{r.kind}]  "
+                   f"{_num(r.flops)} FLOPs, result {_num(r.size)} elements "
+                   f"({_bytes(r.size * item)})")
+    return out
+
+
+def _as_shape(x, k):
+    if isinstance(x, (tuple, list)) and all(isinstance(d, (int, np.integer)) for d in x):
+        if any(int(d) < 0 for d in x):
+            raise ValueError(f"explain: operand {k} has a negative dimension in shape {x}")
+        return tuple(int(d) for d in x), None
+    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+        return (int(x),), None
+    if hasattr(x, "shape") and hasattr(x, "dtype"):
+        return tuple(x.shape), np.dtype(x.dtype)
+    raise TypeError(f"explain: operand {k} must be an array or a shape (tuple of ints), "
+                    f"got {type(x).__name__}")
+
+
+def explain(subscripts: str, *operands_or_shapes, optimize="auto", dtype=None) -> Explanation:
+    """Explain how einsum_ad evaluates and differentiates ``subscripts`` on these operands.
+
+    Args:
+        subscripts: einsum subscripts, as for :func:`einsum_ad.einsum` (string form).
+        *operands_or_shapes: the operands, or just their shapes (tuples of ints).
+        optimize: the optimizer, as for :func:`einsum_ad.einsum`.
+        dtype: the dtype sizes are reported in (default: the operands', else float64).
+
+    Returns:
+        An :class:`Explanation`; ``print()`` it for the report.
+
+    Examples:
+        >>> import einsum_ad as ea
+        >>> e = ea.explain("bij,bjk->bik", (8, 32, 64), (8, 64, 16))
+        >>> [r.kind for r in e.forward], e.flops_forward, e.flops_backward
+        (['batched GEMM'], 524288, 1048576)
+        >>> print(str(e).splitlines()[1])
+          canonical spec: abc,acd->abd
+    """
+    if not isinstance(subscripts, str):
+        raise TypeError(f"explain: subscripts must be a string, got {type(subscripts).__name__}")
+    shapes, dtypes = [], []
+    for k, x in enumerate(operands_or_shapes):
+        s, d = _as_shape(x, k)
+        shapes.append(s)
+        dtypes.append(d)
+    terms, output, _ = parse((subscripts,) + tuple(shapes))
+    spec = normalize(terms, output, shapes)
+    if dtype is None:
+        known = [d for d in dtypes if d is not None]
+        dtype = np.result_type(*known) if known else np.dtype(np.float64)
+    dts = [d if d is not None else np.dtype(dtype) for d in dtypes]
+    p = contract.plan(spec, shapes, dts, optimize)
+    sizes = label_sizes(spec, shapes)
+    n = len(shapes)
+    name = lambda i: f"op{i}" if i < n else f"t{i - n}"
+    forward, backward = [], []
+    for j, step in enumerate(p.steps):
+        forward.append(Row(step.spec, _kind(step.run), _cost(step.spec, sizes),
+                           math.prod(step.shape), tuple(name(i) for i in step.args),
+                           "out" if j == len(p.steps) - 1 else name(n + j)))
+    path_cost = {n + len(p.steps) - 1: 0}
+    for j in range(len(p.steps) - 1, -1, -1):
+        step = p.steps[j]
+        grad = "g_out" if j == len(p.steps) - 1 else f"g_{name(n + j)}"
+        for pos, i in enumerate(step.args):
+            adj = step.adjoints[pos]
+            kind = _kind(adj.run)
+            if adj.spread is not None:
+                kind += " + spread"
+            cost = _cost(adj.contraction, sizes)
+            reads = (grad,) + tuple(name(step.args[m]) for m in adj.others)
+            backward.append(Row(adj.contraction, kind, cost, math.prod(adj.shape), reads,
+                                f"g_{name(i)}"))
+            path_cost[i] = path_cost[n + j] + cost
+    per_operand = []
+    for k in range(n):
+        alone = adjoint(spec, k).contraction
+        ashapes = [tuple(sizes[lab] for lab in sub) for sub in alone.inputs]
+        per_operand.append((path_cost[k], _best_cost(alone, ashapes)))
+    naive = _naive_cost(spec, shapes)
+    return Explanation(subscripts, spec, tuple(shapes), np.dtype(dtype), optimize,
+                       tuple(forward), tuple(backward), tuple(per_operand), naive)
+
+
+def _naive_cost(spec, shapes) -> int:
+    if len(spec.inputs) == 1:
+        return _cost(spec, label_sizes(spec, shapes))
+    return int(opt_einsum.contract_path(str(spec), *shapes, shapes=True,
+                                        optimize=False)[1].naive_cost)
+
+
+def _best_cost(spec, shapes) -> int:
+    if len(spec.inputs) <= 2:
+        return _cost(spec, label_sizes(spec, shapes))
+    return int(opt_einsum.contract_path(str(spec), *shapes, shapes=True,
+                                        optimize="auto")[1].opt_cost)
+
+
+# ---------------------------------------------------------------- command line hooks
+
+
+def _parse_shape(text):
+    text = text.strip()
+    if text in ("", "()", "-", "scalar"):
+        return ()
+    try:
+        return tuple(int(d) for d in text.strip("()").split(",") if d.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"a shape is comma-separated integers like 8,256,64 ('-' for a scalar), "
+            f"got {text!r}") from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``einsum-ad explain``'s arguments to ``parser``."""
+    parser.add_argument("subscripts", help='einsum subscripts, e.g. "bhqd,bhkd->bhqk"')
+    parser.add_argument("shapes", nargs="*", type=_parse_shape,
+                        help="one shape per operand, e.g. 8,8,256,64 ('-' for a scalar)")
+    parser.add_argument("--optimize", default="auto",
+                        help="opt_einsum optimizer: auto, greedy, optimal, dp, branch-2, "
+                             "random-greedy, auto-hq, ... (default: auto)")
+    parser.add_argument("--dtype", default="float64",
+                        help="dtype the sizes are reported in (default: float64)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the report for ``args`` (from :func:`add_arguments`); return the exit code."""
+    try:
+        dtype = np.dtype(args.dtype)
+        print(explain(args.subscripts, *args.shapes, optimize=args.optimize, dtype=dtype))
+    except (ValueError, TypeError) as exc:
+        print(f"einsum-ad explain: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
