@@ -177,15 +177,37 @@ def _install_operators():
         s, shape[0] if len(shape) == 1 else shape, order=order)
     T.astype = lambda s, dtype: astype(s, dtype)
     T.squeeze = lambda s, axis=None: squeeze(s, axis)
-    T.max = lambda s, axis=None, keepdims=False: max(s, axis, keepdims)
-    T.min = lambda s, axis=None, keepdims=False: min(s, axis, keepdims)
-    T.sum = lambda s, axis=None, dtype=None, keepdims=False: sum(s, axis, dtype, keepdims)
-    T.mean = lambda s, axis=None, dtype=None, keepdims=False: mean(s, axis, dtype, keepdims)
+    # numpy's signatures, ``out`` included: ``np.sum(tracer)`` calls ``tracer.sum(axis=None,
+    # dtype=None, out=None)``, and ``np.transpose(tracer)`` calls ``tracer.transpose(None)``
+    T.max = lambda s, axis=None, out=None, keepdims=False: max(
+        _no_out(s, out, "max"), axis, keepdims)
+    T.min = lambda s, axis=None, out=None, keepdims=False: min(
+        _no_out(s, out, "min"), axis, keepdims)
+    T.sum = lambda s, axis=None, dtype=None, out=None, keepdims=False: sum(
+        _no_out(s, out, "sum"), axis, dtype, keepdims)
+    T.mean = lambda s, axis=None, dtype=None, out=None, keepdims=False: mean(
+        _no_out(s, out, "mean"), axis, dtype, keepdims)
     T.dot = lambda s, o: dot(s, o)
-    T.transpose = lambda s, *axes: transpose(
-        s, None if not axes else axes[0] if len(axes) == 1 and axes[0] is not None
-        and not isinstance(axes[0], int) else axes)
+    T.transpose = lambda s, *axes: transpose(s, _method_axes(axes))
     T.mT = property(lambda s: matrix_transpose(s))
+
+
+def _no_out(s, out, name):
+    """Traced values are immutable: numpy's ``out=`` can only be None."""
+    if out is not None:
+        raise TypeError(f"{name}: out= cannot be used with a traced value (shape "
+                        f"{tuple(s.shape)}); use the returned value")
+    return s
+
+
+def _method_axes(axes):
+    """``x.transpose()`` / ``x.transpose(None)`` / ``x.transpose((1, 0))`` /
+    ``x.transpose(1, 0)``, as numpy's method takes them."""
+    if not axes or (len(axes) == 1 and axes[0] is None):
+        return None
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        return axes[0]
+    return axes
 
 
 def _iterate(s):

@@ -134,3 +134,24 @@ def test_abs_derivative_at_zero_never_turns_inf_into_nan():
     np.testing.assert_array_equal(ea.grad(lambda a: ea.sum(ea.abs(a)))(x), [0.0, -1.0, 1.0])
     ea.check_grads(lambda a: ea.abs(a) * a, (np.array([0.5, -1.2]),), order=2,
                    modes=("fwd", "rev"))
+
+
+def test_numpy_functions_on_traced_values_reach_their_methods():
+    """``np.transpose(x)`` and ``x.transpose(None)`` raised "axes don't match array: 1 axes
+    (None,)", and ``np.sum/np.mean/np.max/np.min(x)`` on a traced ``x`` raised "unexpected
+    keyword argument 'out'": numpy dispatches these to the array's methods with numpy's
+    full signatures. The methods take them now (``out`` must be None)."""
+    x = np.arange(6.0).reshape(2, 3)
+
+    def f(a):
+        return (ea.sum(np.transpose(a) * a.transpose(None).T.transpose(1, 0).transpose((0, 1)))
+                + np.sum(a) + np.mean(a, axis=0).sum() + np.max(a) + np.min(a, axis=1).sum())
+
+    np.testing.assert_allclose(f(x), np.sum(x.T * x.T) + 15 + 7.5 + 5 + 3)
+    g = ea.grad(f)(x)
+    want = 2 * x + 1 + 0.5
+    want[1, 2] += 1  # the max
+    want[:, 0] += 1  # the row minima
+    np.testing.assert_allclose(g, want)
+    with pytest.raises(TypeError, match="out= cannot be used"):
+        ea.grad(lambda a: a.sum(out=np.zeros(())))(x)
