@@ -138,7 +138,7 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
                [1., 1., 1.]])
         >>> float(ea.einsum("ii", np.arange(9.0).reshape(3, 3)))
         12.0
-        >>> ea.einsum("i,i->i", np.ones(2), np.ones(2), dtype=np.float32)
+        >>> ea.einsum("i,i->i", np.ones(2), np.ones(2), dtype=np.float32, casting="same_kind")
         array([1., 1.], dtype=float32)
     """
     if order not in ("K", "C", "F", "A"):
