@@ -104,7 +104,9 @@ def _check(f, args, order, mode, eps, rtol, atol, rng, level):
                              default=1.0))
         h = (1e-5 if eps is None else eps) * scale
         plus, minus = f(*_shift(args, i, v, h)), f(*_shift(args, i, v, -h))
-        fd = tree_map(lambda p, q, h=h: (np.asarray(p) - np.asarray(q)) / (2 * h), plus, minus)
+        # in float64 (complex128): a bool or integer output (a comparison, a count) has a
+        # zero derivative, and numpy cannot subtract booleans
+        fd = tree_map(lambda p, q, h=h: (_f64(p) - _f64(q)) / (2 * h), plus, minus)
         if mode == "fwd":
             tangents = tuple(v if j == i else tree_map(np.zeros_like, x)
                              for j, x in enumerate(args))

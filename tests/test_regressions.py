@@ -155,3 +155,18 @@ def test_numpy_functions_on_traced_values_reach_their_methods():
     np.testing.assert_allclose(g, want)
     with pytest.raises(TypeError, match="out= cannot be used"):
         ea.grad(lambda a: a.sum(out=np.zeros(())))(x)
+
+
+def test_check_grads_accepts_boolean_and_integer_outputs():
+    """``check_grads`` of a function with a boolean output leaf (a mask next to the value)
+    crashed inside numpy ("numpy boolean subtract ... is not supported") while forming
+    finite differences; they are now taken in float64, so such leaves check as zero, and a
+    wrong derivative of the float leaf is still caught."""
+    x = np.array([1.0, -2.0, 0.5])
+    ea.check_grads(lambda a: (a * 2, a > 0, ea.sum(a > 0)), (x,), order=2,
+                   modes=("fwd", "rev"))
+    bad = lambda a: (a > 0, a * ea.stop_gradient(a))  # derivative off by a factor of 2
+    with pytest.raises(AssertionError, match="fwd-mode derivative of order 1"):
+        ea.check_grads(bad, (x,), order=1, modes=("fwd",))
+    with pytest.raises(AssertionError, match="rev-mode derivative of order 1"):
+        ea.check_grads(bad, (x,), order=1, modes=("rev",))
