@@ -60,8 +60,11 @@ def check_grads(f, args, order=2, modes=("rev",), eps=None, rtol=None, atol=None
     ``(f(x + eps v) - f(x - eps v)) / 2eps``; reverse mode compares ``u·(J v)`` from the
     finite difference with ``(uᵀJ)·v`` from :func:`vjp`. With ``order > 1`` the same check
     runs again on the derivative function itself (the VJP with ``u`` fixed, or the JVP with
-    ``v`` fixed), to ``order``. Complex arguments are checked for holomorphic ``f``, whose
-    VJP is the plain (unconjugated) transpose.
+    ``v`` fixed), to ``order``. Complex values: the VJP is the plain (unconjugated)
+    transpose, and the two products are compared by their real parts, ``Re(u·(J v))``
+    against ``Re((uᵀJ)·v)``, which is the identity that transpose satisfies for every
+    real-differentiable ``f`` (holomorphic or not, real inputs with complex outputs
+    included); with random complex ``u`` and ``v`` it still catches any wrong entry of J.
 
     Args:
         f: a function of ``*args`` returning an array or pytree of arrays.
@@ -123,7 +126,8 @@ def _check(f, args, order, mode, eps, rtol, atol, rng, level):
                     raise AssertionError(
                         f"check_grads: rev-mode cotangent of argument {i} at order {level} has "
                         f"shape {lg.shape}, the argument has {la.shape}")
-            got, want = _inner(g, v), _inner(u, fd)
+            # real parts: a VJP into a real input is Re(uᵀJ), so only Re(u·Jv) is its pairing
+            got, want = np.real(_inner(g, v)), np.real(_inner(u, fd))
             if not _close(got, want, rtol * 10, atol * 10 * _size(u)):
                 _fail(mode, level, i, got, want)
     if order > 1:

@@ -170,3 +170,23 @@ def test_check_grads_accepts_boolean_and_integer_outputs():
         ea.check_grads(bad, (x,), order=1, modes=("fwd",))
     with pytest.raises(AssertionError, match="rev-mode derivative of order 1"):
         ea.check_grads(bad, (x,), order=1, modes=("rev",))
+
+
+def test_check_grads_reverse_mode_pairs_complex_values_by_real_parts():
+    """``check_grads`` in reverse mode failed on *correct* derivatives of real-to-complex and
+    non-holomorphic functions (``lambda a: a * (1 + 2j)`` on real ``a``): a VJP into a real
+    input is ``Re(uᵀJ)``, so ``(uᵀJ)·v`` is real while ``u·(J v)`` is complex. The check now
+    compares real parts (as JAX's does), which still catches a wrongly conjugated rule."""
+    from einsum_ad import rules
+    from einsum_ad.core import Primitive
+
+    x = np.array([1.0, -2.0])
+    for f, arg in [(lambda a: a * (1 + 2j), x), (lambda a: ea.exp(a * 1j), x),
+                   (lambda z: ea.astype(z * z, np.float64), x + 1j),
+                   (lambda z: ea.abs(z) * z, x + 1j), (lambda z: ea.sin(z) * z, x + 1j)]:
+        ea.check_grads(f, (arg,), order=2, modes=("fwd", "rev"))
+    wrong = Primitive("times_1_plus_2j", lambda a: a * (1 + 2j))
+    wrong.def_vjp(lambda ans, a: lambda g: (rules.mul(g, np.asarray(1 - 2j)),))  # conjugated
+    wrong.def_jvp(lambda p, t, params: (wrong(p[0]), rules.mul(t[0], np.asarray(1 + 2j))))
+    with pytest.raises(AssertionError, match="rev-mode derivative of order 1"):
+        ea.check_grads(wrong, (x,), order=1, modes=("rev",))
