@@ -76,15 +76,8 @@ def vjp(f, *primals, has_aux=False):
         leaves_in.append([trace.new_input(_as_primal(x, "vjp", i)) for x in leaves])
         trees_in.append(treedef)
     args = [tree_unflatten(t, ls) for t, ls in zip(trees_in, leaves_in)]
-    result = f(*args)
-    if has_aux:
-        if not (isinstance(result, (tuple, list)) and len(result) == 2):
-            raise TypeError("vjp(has_aux=True): f must return a pair (output, aux)")
-        result, aux = result
+    result, aux = _split_output(f(*args), has_aux, "vjp")
     out_leaves, out_tree = tree_flatten(result)
-    for x in out_leaves:
-        if not isinstance(x, (Tracer, np.ndarray, np.generic, int, float, complex)):
-            raise TypeError(f"vjp: f returned a {type(x).__name__}, not an array")
     out_vals = [_own_value(x, trace) for x in out_leaves]
     out = tree_unflatten(out_tree, out_vals)
 
@@ -116,6 +109,23 @@ def vjp(f, *primals, has_aux=False):
         aux_leaves, aux_tree = tree_flatten(aux)
         return out, vjp_fn, tree_unflatten(aux_tree, [_own_value(x, trace) for x in aux_leaves])
     return out, vjp_fn
+
+
+def _split_output(result, has_aux, fname):
+    """``f``'s result as (output, aux), checked: a pair with ``has_aux``, and every output
+    leaf an array, a traced value or a number."""
+    aux = None
+    if has_aux:
+        if not (isinstance(result, (tuple, list)) and len(result) == 2):
+            raise TypeError(f"{fname}(has_aux=True): f must return a pair (output, aux), got "
+                            f"{type(result).__name__}"
+                            + (f" of length {len(result)}" if isinstance(result, (tuple, list))
+                               else ""))
+        result, aux = result
+    for x in tree_flatten(result)[0]:
+        if not isinstance(x, (Tracer, np.ndarray, np.generic, int, float, complex)):
+            raise TypeError(f"{fname}: f returned a {type(x).__name__}, not an array")
+    return result, aux
 
 
 def _check_cotangent(c, o, i):
@@ -285,9 +295,7 @@ def jvp(f, primals, tangents, has_aux=False):
             tx = _check_tangent(tx, x, i)
             leaves.append(trace.new_input(x, tx))
         args.append(tree_unflatten(pd, leaves))
-    result = f(*args)
-    if has_aux:
-        result, aux = result
+    result, aux = _split_output(f(*args), has_aux, "jvp")
     ol, od = tree_flatten(result)
     vals, tans = [], []
     for o in ol:

@@ -190,3 +190,22 @@ def test_check_grads_reverse_mode_pairs_complex_values_by_real_parts():
     wrong.def_jvp(lambda p, t, params: (wrong(p[0]), rules.mul(t[0], np.asarray(1 + 2j))))
     with pytest.raises(AssertionError, match="rev-mode derivative of order 1"):
         ea.check_grads(wrong, (x,), order=1, modes=("rev",))
+
+
+def test_jvp_checks_what_f_returns_like_vjp():
+    """``jvp(..., has_aux=True)`` of an ``f`` that returns no pair failed with Python's "too
+    many values to unpack", and an ``f`` returning a string crashed inside numpy ("data type
+    'x' not understood"); jvp now checks f's result as vjp does (one shared check), with a
+    TypeError naming the problem."""
+    x = np.ones(3)
+    with pytest.raises(TypeError, match=r"jvp\(has_aux=True\): f must return a pair"):
+        ea.jvp(lambda a: a * 2, (x,), (x,), has_aux=True)
+    with pytest.raises(TypeError, match="pair.*length 3"):
+        ea.jvp(lambda a: (a, a, a), (x,), (x,), has_aux=True)
+    with pytest.raises(TypeError, match="jvp: f returned a str"):
+        ea.jvp(lambda a: "x", (x,), (x,))
+    with pytest.raises(TypeError, match="vjp: f returned a str"):
+        ea.vjp(lambda a: [a, "x"], x)
+    out, t, aux = ea.jvp(lambda a: (a * 2, {"n": 3, "a": a}), (x,), (x,), has_aux=True)
+    np.testing.assert_array_equal(t, 2 * x)
+    assert aux["n"] == 3 and isinstance(aux["a"], np.ndarray)
