@@ -113,6 +113,9 @@ class Pairwise:
             self.perm_b = _perm(lb, [lab for lab in out if lab in lb])
             self.shape_a = tuple(sizes[lab] if lab in la else 1 for lab in out)
             self.shape_b = tuple(sizes[lab] if lab in lb else 1 for lab in out)
+            # no reshape when an operand already has every output label
+            self.shape_a = None if len(la) == len(out) else self.shape_a
+            self.shape_b = None if len(lb) == len(out) else self.shape_b
             return
         if batch and not fa and not fb and len(spec.labels) <= 52 and size(batch) > 1:
             self.mode = "einsum"
@@ -141,6 +144,14 @@ class Pairwise:
         rows, cols = (fb, fa) if self.swap else (fa, fb)
         self.shape_r = tuple(sizes[lab] for lab in batch + rows + cols)
         self.perm_r = _perm(batch + rows + cols, out)
+        # skip the reshapes that would not change a shape (the plain matmul case)
+        shape_of = lambda labs: tuple(sizes[lab] for lab in labs)
+        if shape_of(batch + (con + fa if a_kf else fa + con)) == self.shape_a:
+            self.shape_a = None
+        if shape_of(batch + (fb + con if b_fk else con + fb)) == self.shape_b:
+            self.shape_b = None
+        if lead + (size(rows), size(cols)) == self.shape_r:
+            self.shape_r = None
 
     def __call__(self, a, b):
         dt = None if a.dtype == b.dtype else np.result_type(a.dtype, b.dtype)
@@ -152,23 +163,30 @@ class Pairwise:
         if mode == "gemm":
             if self.perm_a is not None:
                 a = a.transpose(self.perm_a)
-            a = a.reshape(self.shape_a)
+            if self.shape_a is not None:
+                a = a.reshape(self.shape_a)
             if self.t_a:
                 a = a.swapaxes(-1, -2)
             if self.perm_b is not None:
                 b = b.transpose(self.perm_b)
-            b = b.reshape(self.shape_b)
+            if self.shape_b is not None:
+                b = b.reshape(self.shape_b)
             if self.t_b:
                 b = b.swapaxes(-1, -2)
             r = np.matmul(b, a) if self.swap else np.matmul(a, b)
-            r = r.reshape(self.shape_r)
+            if self.shape_r is not None:
+                r = r.reshape(self.shape_r)
             return r if self.perm_r is None else r.transpose(self.perm_r)
         if mode == "mul":
             if self.perm_a is not None:
                 a = a.transpose(self.perm_a)
             if self.perm_b is not None:
                 b = b.transpose(self.perm_b)
-            return np.multiply(a.reshape(self.shape_a), b.reshape(self.shape_b))
+            if self.shape_a is not None:
+                a = a.reshape(self.shape_a)
+            if self.shape_b is not None:
+                b = b.reshape(self.shape_b)
+            return np.multiply(a, b)
         return np.einsum(self.local, a, b, optimize=False)
 
 

@@ -86,17 +86,18 @@ def _needs(p, n, argnums):
 
 @einsum_p.def_fwd_vjp
 def _einsum_fwd_vjp(args, params, argnums):
-    spec = params["spec"]
-    p = _contract.plan(spec, [a.shape for a in args], [a.dtype for a in args],
+    p = _contract.plan(params["spec"], [a.shape for a in args], [a.dtype for a in args],
                        params.get("optimize", "auto"))
     n = len(args)
     need, read, keep = _needs(p, n, argnums)
     steps = p.steps
+    plain = not any(isinstance(a, Tracer) for a in args)
     checkpoint = params.get("checkpoint", False) and len(steps) > 1
     if len(steps) == 1:
-        ans, mids = _step(steps[0], *args), ()
+        ans, mids = (steps[0].run(*args) if plain else _step(steps[0], *args)), ()
     else:
-        ans, mids = _contract.run(p, args, step_fn=_step, keep=() if checkpoint else keep)
+        ans, mids = _contract.run(p, args, step_fn=None if plain else _step,
+                                  keep=() if checkpoint else keep)
     # hold only what the backward reads (all operands when it recomputes intermediates)
     held = tuple(args) if checkpoint else tuple(a if i in read else None
                                                 for i, a in enumerate(args))
@@ -118,7 +119,22 @@ def _einsum_fwd_vjp(args, params, argnums):
                     cts[i] = c if i not in cts else add_p(cts[i], c)
         return tuple(cts.get(i) for i in argnums)
 
-    return ans, vjp
+    if len(steps) > 1 or not plain:
+        return ans, vjp
+    # the common one-step node on plain arrays: each adjoint is one lowered call
+    adjs = tuple(steps[0].adjoints[i] for i in argnums)
+
+    def vjp_one_step(g):
+        if isinstance(g, Tracer):
+            return vjp(g)
+        cts = []
+        for adj in adjs:
+            c = adj.run(g, *[held[m] for m in adj.others])
+            cts.append(c if adj.spread is None else
+                       _spread_impl(c, spec=adj.spread, shape=adj.shape))
+        return tuple(cts)
+
+    return ans, vjp_one_step
 
 
 @einsum_p.def_jvp

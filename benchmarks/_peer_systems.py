@@ -1,0 +1,314 @@
+"""The systems ``peers.py`` compares. Each gives, per case and mode ("fwd" or "fb"), a
+zero-argument callable to time, or None with the reason it cannot run that case."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import opt_einsum
+
+import einsum_ad as ea
+from einsum_ad.subscripts import adjoint, normalize, parse
+
+TOO_SLOW = 1e9  # FLOPs: a single numpy einsum loop beyond this (~1 s) is not timed
+
+
+def _adjoint_specs(spec, arrays):
+    """``"out,others->s_k"`` per operand, or None if an operand needs a spread."""
+    terms, output, _ = parse((spec,) + tuple(arrays))
+    canon = normalize(terms, output, [a.shape for a in arrays])
+    out = []
+    for k in range(len(arrays)):
+        adj = adjoint(canon, k)
+        if adj.spread is not None:
+            return None, canon
+        out.append((str(adj.contraction), adj.others))
+    return out, canon
+
+
+class System:
+    name = ""
+
+    def make(self, case, mode):
+        if case.spec is None:
+            return self.mlp(case, mode)
+        return self.einsum(case, mode)
+
+    def mlp(self, case, mode):
+        return None, None
+
+    def einsum(self, case, mode):
+        return None, None
+
+
+class EinsumAD(System):
+    name = "einsum_ad"
+
+    def einsum(self, case, mode):
+        spec, xs, ct = case.spec, case.arrays, case.ct
+        if mode == "fwd":
+            return (lambda: ea.einsum(spec, *xs)), None
+        f = lambda *a: ea.einsum(spec, *a)
+
+        def run():
+            out, vjp = ea.vjp(f, *xs)
+            return out, vjp(ct)
+        return run, None
+
+    def mlp(self, case, mode):
+        params, x, y = case.arrays
+
+        def loss(p, x, y):
+            h = x
+            for i in range(3):
+                h = ea.einsum("bi,io->bo", h, p[f"W{i}"]) + p[f"b{i}"]
+                if i < 2:
+                    h = ea.relu(h)
+            return -ea.sum(y * ea.log_softmax(h, axis=1)) / x.shape[0]
+        if mode == "fwd":
+            return (lambda: loss(params, x, y)), None
+        vg = ea.value_and_grad(loss)
+        return (lambda: vg(params, x, y)), None
+
+
+class Hand(System):
+    name = "numpy (hand)"
+
+    def make(self, case, mode):
+        if case.spec is None:
+            params, x, y = case.arrays
+            fn = case.hand_fwd if mode == "fwd" else case.hand_fb
+            return (lambda: fn(params, x, y)), None
+        if mode == "fwd":
+            fn = case.hand_fwd
+            return (None, None) if fn is None else ((lambda: fn(*case.arrays)), None)
+        fn = case.hand_fb
+        return (None, None) if fn is None else ((lambda: fn(case.ct, *case.arrays)), None)
+
+
+def _numpy_cost(spec, arrays, optimize):
+    if optimize is False:
+        return opt_einsum.contract_path(spec, *arrays, optimize=False)[1].naive_cost
+    text = np.einsum_path(spec, *arrays, optimize="greedy")[1]
+    return float(re.search(r"Optimized FLOP count:\s*([0-9.eE+]+)", text).group(1))
+
+
+class NumpyEinsum(System):
+    def __init__(self, optimize):
+        self.optimize = optimize
+        self.name = f"np.einsum(optimize={optimize})"
+
+    def _contract(self, spec, arrays):
+        cost = _numpy_cost(spec, arrays, self.optimize)
+        if cost > TOO_SLOW:
+            return None, f"not timed: its path costs {cost:.1e} FLOPs"
+        opt = self.optimize
+        return (lambda *xs: np.einsum(spec, *xs, optimize=opt)), None
+
+    def einsum(self, case, mode):
+        fwd, why = self._contract(case.spec, case.arrays)
+        if fwd is None:
+            return None, why
+        xs = case.arrays
+        if mode == "fwd":
+            return (lambda: fwd(*xs)), None
+        return _per_operand(case, self._contract)
+
+
+def _per_operand(case, contract):
+    """Forward + one contraction per operand with its adjoint spec (no shared work)."""
+    specs, _ = _adjoint_specs(case.spec, case.arrays)
+    if specs is None:
+        return None, None
+    fwd, _ = contract(case.spec, case.arrays)
+    xs, ct = case.arrays, case.ct
+    adjs = []
+    for spec, others in specs:
+        ops = [ct] + [xs[m] for m in others]
+        fn, why = contract(spec, ops)
+        if fn is None:
+            return None, why
+        adjs.append((fn, ops))
+
+    def run():
+        return fwd(*xs), [fn(*ops) for fn, ops in adjs]
+    return run, None
+
+
+class OptEinsum(System):
+    name = "opt_einsum"
+
+    def _contract(self, spec, arrays):
+        return (lambda *xs: opt_einsum.contract(spec, *xs)), None
+
+    def einsum(self, case, mode):
+        xs = case.arrays
+        if mode == "fwd":
+            return (lambda: opt_einsum.contract(case.spec, *xs)), None
+        return _per_operand(case, self._contract)
+
+
+class Torch(System):
+    name = "torch"
+
+    def __init__(self, threads):
+        import torch
+
+        torch.set_num_threads(threads)
+        self.torch = torch
+
+    def einsum(self, case, mode):
+        torch = self.torch
+        spec = case.spec
+        if mode == "fwd":
+            ts = [torch.from_numpy(x) for x in case.arrays]
+
+            def fwd():
+                with torch.no_grad():
+                    return torch.einsum(spec, *ts)
+            return fwd, None
+        ts = [torch.from_numpy(x.copy()).requires_grad_() for x in case.arrays]
+        ct = torch.from_numpy(case.ct)
+
+        def run():
+            out = torch.einsum(spec, *ts)
+            return out, torch.autograd.grad(out, ts, ct)
+        return run, None
+
+    def mlp(self, case, mode):
+        torch = self.torch
+        params, x, y = case.arrays
+        p = {k: torch.from_numpy(v.copy()).requires_grad_() for k, v in params.items()}
+        tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+
+        def loss():
+            h = tx
+            for i in range(3):
+                h = h @ p[f"W{i}"] + p[f"b{i}"]
+                if i < 2:
+                    h = torch.relu(h)
+            return -(ty * torch.log_softmax(h, dim=1)).sum() / len(tx)
+        if mode == "fwd":
+            def fwd():
+                with torch.no_grad():
+                    return loss()
+            return fwd, None
+        keys = sorted(p)
+
+        def run():
+            val = loss()
+            return val, torch.autograd.grad(val, [p[k] for k in keys])
+        return run, None
+
+
+class Jax(System):
+    def __init__(self, jit):
+        import jax
+
+        jax.config.update("jax_platforms", "cpu")
+        self.jax = jax
+        self.jit = jit
+        self.name = "jax.jit" if jit else "jax (eager)"
+
+    def _wrap(self, f):
+        jax = self.jax
+        g = jax.jit(f) if self.jit else f
+        return lambda *a: jax.block_until_ready(g(*a))
+
+    def einsum(self, case, mode):
+        jax, jnp = self.jax, self.jax.numpy
+        spec = case.spec
+        xs = [jnp.asarray(x) for x in case.arrays]
+        f = lambda *a: jnp.einsum(spec, *a)
+        if mode == "fwd":
+            run = self._wrap(f)
+            return (lambda: run(*xs)), None
+        ct = jnp.asarray(case.ct)
+
+        def fb(xs, ct):
+            out, vjp = jax.vjp(f, *xs)
+            return out, vjp(ct)
+        run = self._wrap(fb)
+        return (lambda: run(xs, ct)), None
+
+    def mlp(self, case, mode):
+        jax, jnp = self.jax, self.jax.numpy
+        params, x, y = case.arrays
+        p = {k: jnp.asarray(v) for k, v in params.items()}
+        jx, jy = jnp.asarray(x), jnp.asarray(y)
+
+        def loss(p, x, y):
+            h = x
+            for i in range(3):
+                h = h @ p[f"W{i}"] + p[f"b{i}"]
+                if i < 2:
+                    h = jax.nn.relu(h)
+            return -(y * jax.nn.log_softmax(h, axis=1)).sum() / x.shape[0]
+        run = self._wrap(loss if mode == "fwd" else jax.value_and_grad(loss))
+        return (lambda: run(p, jx, jy)), None
+
+
+class Autograd(System):
+    name = "autograd"
+
+    def __init__(self):
+        import autograd
+        import autograd.numpy as anp
+
+        self.autograd, self.anp = autograd, anp
+
+    def einsum(self, case, mode):
+        anp = self.anp
+        spec, xs, ct = case.spec, list(case.arrays), case.ct
+        if mode == "fwd":
+            return (lambda: anp.einsum(spec, *xs, optimize=True)), None
+        # autograd's einsum adjoints call numpy's einsum without optimize: one n-ary loop
+        specs, canon = _adjoint_specs(spec, xs)
+        for k in range(len(xs)):
+            adj = adjoint(canon, k).contraction
+            shapes = [ct.shape] + [xs[m].shape for m in adjoint(canon, k).others]
+            cost = opt_einsum.contract_path(str(adj), *shapes, shapes=True,
+                                            optimize=False)[1].naive_cost
+            if cost > TOO_SLOW:
+                return None, (f"not timed: its adjoint of operand {k} is one unoptimised "
+                              f"numpy einsum loop of {cost:.1e} FLOPs")
+        make_vjp = self.autograd.make_vjp(lambda xs: anp.einsum(spec, *xs))
+
+        def run():
+            vjp, out = make_vjp(xs)
+            return out, vjp(ct)
+        return run, None
+
+    def mlp(self, case, mode):
+        anp = self.anp
+        params, x, y = case.arrays
+
+        def loss(p):
+            h = x
+            for i in range(3):
+                h = anp.dot(h, p[f"W{i}"]) + p[f"b{i}"]
+                if i < 2:
+                    h = anp.maximum(h, 0)
+            z = h - anp.max(h, axis=1, keepdims=True)
+            logp = z - anp.log(anp.sum(anp.exp(z), axis=1, keepdims=True))
+            return -anp.sum(y * logp) / x.shape[0]
+        if mode == "fwd":
+            return (lambda: loss(params)), None
+        vg = self.autograd.value_and_grad(loss)
+        return (lambda: vg(params)), None
+
+
+def available(threads, skip=()):
+    """The systems installed here (and not in ``skip``), and notes on the ones that are not."""
+    systems = [EinsumAD(), Hand(), NumpyEinsum(False), NumpyEinsum(True), OptEinsum()]
+    notes = []
+    for name, make in (("torch", lambda: Torch(threads)), ("jax.jit", lambda: Jax(True)),
+                       ("jax (eager)", lambda: Jax(False)), ("autograd", Autograd)):
+        if name in skip:
+            continue
+        try:
+            systems.append(make())
+        except ImportError as exc:
+            notes.append(f"{name} skipped: not installed ({exc})")
+    return {s.name: s for s in systems if s.name not in skip}, notes

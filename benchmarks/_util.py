@@ -1,0 +1,142 @@
+"""Shared by the benchmark scripts: thread pinning, timing, the environment header, tables.
+
+``pin_threads`` must run before numpy (or any BLAS user) is imported: it restricts the
+process to N cores and sets the thread-count variables every library reads at start-up.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import platform
+import statistics
+import time
+
+
+def pin_threads(n: int | None) -> int:
+    """Pin this process and every library's thread pool to ``n`` threads (default: all cores).
+
+    Call before importing numpy, torch or jax. Returns the thread count used.
+    """
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    total = len(cores) if cores else (os.cpu_count() or 1)
+    n = total if n is None else max(1, min(int(n), total))
+    if cores and n < total:
+        os.sched_setaffinity(0, set(cores[:n]))
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(n)
+    if n == 1:  # XLA's CPU backend: one intra-op thread, no Eigen thread pool
+        flags = os.environ.get("XLA_FLAGS", "")
+        os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen=false "
+                                   "intra_op_parallelism_threads=1").strip()
+    return n
+
+
+def limit_loaded_pools(n: int) -> list:
+    """After imports: cap the BLAS/OpenMP pools threadpoolctl sees (numpy's, torch's)."""
+    try:
+        import threadpoolctl
+    except ImportError:
+        return []
+    threadpoolctl.threadpool_limits(limits=n)
+    return threadpoolctl.threadpool_info()
+
+
+def measure(fn, quick=False, min_time=None):
+    """Median seconds per call of ``fn`` (after one warm-up call), over repeated batches."""
+    fn()
+    t0 = time.perf_counter()
+    fn()
+    once = max(time.perf_counter() - t0, 1e-7)
+    target = min_time if min_time is not None else (0.01 if quick else 0.05)
+    number = max(1, int(target / once))
+    repeats = 3 if quick else 7
+    if once > 0.5:
+        repeats = 1 if quick else 3
+    gc.collect()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        times.append((time.perf_counter() - t0) / number)
+    return statistics.median(times)
+
+
+def fmt_time(seconds) -> str:
+    if seconds is None:
+        return "–"
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.1f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.2f} s"
+
+
+def markdown_table(header, rows) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def environment(threads: int, pools) -> dict:
+    """Versions, BLAS kernel and thread counts, for the header of every table."""
+    import numpy as np
+    import opt_einsum
+
+    env = {
+        "python": platform.python_version(),
+        "machine": _cpu_name(),
+        "numpy": np.__version__,
+        "opt_einsum": opt_einsum.__version__,
+        "threads": threads,
+        "blas": [{k: p.get(k) for k in ("internal_api", "version", "architecture",
+                                         "threading_layer", "num_threads", "prefix")}
+                 for p in pools if p.get("user_api") == "blas"],
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+        "XLA_FLAGS": os.environ.get("XLA_FLAGS"),
+    }
+    for mod in ("einsum_ad", "torch", "jax", "autograd"):
+        try:
+            m = __import__(mod)
+            env[mod] = getattr(m, "__version__", "installed")
+        except ImportError:
+            env[mod] = None
+    try:
+        import torch
+
+        env["torch_threads"] = torch.get_num_threads()
+    except ImportError:
+        pass
+    return env
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def header_lines(env: dict) -> list[str]:
+    blas = "; ".join(f"{b['internal_api']} {b['version']} ({b['architecture']} kernel, "
+                     f"{b['num_threads']} threads)" for b in env["blas"]) or "unknown"
+    peers = ", ".join(f"{m} {env[m]}" for m in ("torch", "jax", "autograd") if env.get(m))
+    return [
+        f"- machine: {env['machine']}; python {env['python']}",
+        f"- einsum_ad {env['einsum_ad']}, numpy {env['numpy']}, opt_einsum "
+        f"{env['opt_einsum']}; peers: {peers or 'none installed'}",
+        f"- BLAS: {blas}; threads pinned to {env['threads']} for every system"
+        + (f" (torch {env['torch_threads']})" if "torch_threads" in env else "")
+        + (f"; XLA_FLAGS={env['XLA_FLAGS']}" if env.get("XLA_FLAGS") else ""),
+    ]
+
+
+def write_json(path, payload) -> None:
+    with open(path, "w") as f:
+        json.dump(payload, f, indent=1, default=str)
