@@ -14,6 +14,7 @@ from math import prod
 import numpy as np
 
 from . import rules
+from .axes import transpose
 from .core import Tracer, unwrap
 from .multilinear import _check_operand, _finish
 from .nonlinear import normalize_axes
@@ -33,9 +34,12 @@ def _int_tuple(shape, fname, what="shape"):
 
 
 def reshape(a, shape, order="C"):
-    """Give ``a`` a new shape with the same elements (row-major order only).
+    """Give ``a`` a new shape with the same elements, read and written in ``order``.
 
-    One entry of ``shape`` may be -1: it is inferred from the size.
+    One entry of ``shape`` may be -1: it is inferred from the size. ``order="F"``
+    (column-major) is the row-major reshape between two axis reversals (two einsum
+    transposes around one reshape node); ``"A"`` is ``"F"`` for a Fortran-contiguous plain
+    array and ``"C"`` otherwise, as in numpy.
 
     Examples:
         >>> import numpy as np, einsum_ad as ea
@@ -44,8 +48,11 @@ def reshape(a, shape, order="C"):
                [3, 4, 5]])
     """
     x = _check_operand(a, 0, "reshape")
-    if order != "C":
-        raise ValueError(f"reshape: only order='C' is supported, got order={order!r}")
+    if order not in ("C", "F", "A"):
+        raise ValueError(f"reshape: order must be 'C', 'F' or 'A', got order={order!r}")
+    if order == "A":
+        order = "F" if (isinstance(x, np.ndarray) and x.flags.f_contiguous
+                        and not x.flags.c_contiguous) else "C"
     shape = list(_int_tuple(shape, "reshape"))
     size = prod(x.shape)
     if shape.count(-1) > 1:
@@ -61,6 +68,8 @@ def reshape(a, shape, order="C"):
     elif known != size:
         raise ValueError(f"reshape: cannot reshape an array of size {size} (shape "
                          f"{tuple(x.shape)}) into shape {tuple(shape)}")
+    if order == "F":  # column-major: reverse the axes, reshape row-major, reverse back
+        return transpose(rules.reshape_p(transpose(x), shape=tuple(reversed(shape))))
     return _finish(rules.reshape_p(x, shape=tuple(shape)))
 
 

@@ -209,3 +209,22 @@ def test_jvp_checks_what_f_returns_like_vjp():
     out, t, aux = ea.jvp(lambda a: (a * 2, {"n": 3, "a": a}), (x,), (x,), has_aux=True)
     np.testing.assert_array_equal(t, 2 * x)
     assert aux["n"] == 3 and isinstance(aux["a"], np.ndarray)
+
+
+@pytest.mark.parametrize("shape", [(4, 6), (-1,), (3, 2, 4), (24, 1)])
+def test_reshape_in_fortran_order(shape):
+    """``reshape(x, shape, order="F")`` (also ``x.reshape(..., order="F")`` on a traced
+    value) raised ValueError although numpy accepts it; it is now the row-major reshape
+    between two axis reversals, differentiable like any other lowering, and ``order="A"``
+    follows numpy (Fortran for a Fortran-contiguous plain array)."""
+    a = np.arange(24.0).reshape(2, 3, 4)
+    np.testing.assert_array_equal(ea.reshape(a, shape, order="F"), a.reshape(shape, order="F"))
+    af = np.asfortranarray(a)
+    np.testing.assert_array_equal(ea.reshape(af, shape, order="A"), af.reshape(shape, order="A"))
+    w = np.linspace(-1, 1, 24).reshape(a.reshape(shape, order="F").shape)
+    g = ea.grad(lambda x: ea.sum(x.reshape(shape, order="F") * w))(a)
+    np.testing.assert_array_equal(g, w.reshape(a.shape, order="F"))
+    ea.check_grads(lambda x: ea.reshape(x, shape, order="F") ** 2, (a / 10,), order=2,
+                   modes=("fwd", "rev"))
+    with pytest.raises(ValueError, match="order must be 'C', 'F' or 'A'"):
+        ea.reshape(a, shape, order="K")
