@@ -228,3 +228,18 @@ def test_reshape_in_fortran_order(shape):
                    modes=("fwd", "rev"))
     with pytest.raises(ValueError, match="order must be 'C', 'F' or 'A'"):
         ea.reshape(a, shape, order="K")
+
+
+@pytest.mark.xfail(strict=True, reason="contract._make_step lowers every operand's adjoint "
+                   "before the step itself, so the first Nary to refuse is an adjoint (59 "
+                   "labels); fix: build lower(spec, shapes) first in _make_step")
+def test_more_than_52_labels_with_optimize_false_counts_the_expressions_labels():
+    """``einsum`` of 60 labels with ``optimize=False`` raised the right ValueError but said
+    "one contraction step uses 59 distinct labels": the count was that of an adjoint, which
+    is lowered before the forward step; it should name the 60 the user wrote."""
+    ops = []
+    for i in range(60):
+        ops += [np.ones(2), [i]]
+    with pytest.raises(ValueError, match="60 distinct labels"):
+        ea.einsum(*ops, [], optimize=False)
+    assert ea.einsum(*ops, []) == 2.0 ** 60  # pairwise steps relabel locally
