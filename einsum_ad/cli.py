@@ -83,6 +83,9 @@ def _add_train(sub):
 
 def _add_explain(sub, wanted):
     p = sub.add_parser("explain", help="show how einsum_ad contracts an einsum expression",
+                       description="Show how einsum_ad contracts and differentiates an einsum "
+                                   "expression on operands of the given shapes: its steps, "
+                                   "their kernels and FLOPs, forward and backward.",
                        add_help=wanted)
     if wanted:
         try:

@@ -72,6 +72,15 @@ def test_explain_is_wired_or_reports_one_line():
         assert "einsum_ad.explain is missing" in res.stderr
     else:
         assert res.returncode == 0 and "usage: einsum-ad explain" in res.stdout
+        code, err = cli_in_process(("explain", "bi,oi->bo", "3,4", "2,5"))
+        assert code == 2 and "size mismatch" in err and err.count("\n") == 1, err
+        import contextlib
+        import io
+
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert cli.main(["explain", "bi,oi->bo", "3,4", "2,4"]) == 0
+        assert "bi,oi->bo" in out.getvalue()
 
 
 def test_a_tiny_digits_run_writes_metrics_plot_and_params(tmp_path):
