@@ -193,16 +193,26 @@ def where(condition, x, y):
     return _finish(where_p(c, x, y))
 
 
-def clip(a, a_min=None, a_max=None):
+def clip(a, a_min=None, a_max=None, *, min=None, max=None):  # noqa: A002 - numpy's names
     """Limit ``a`` to ``[a_min, a_max]`` (either may be None): ``minimum(maximum(a, a_min),
-    a_max)``, so at a bound the derivative is split in half, as in JAX."""
-    if a_min is None and a_max is None:
-        raise ValueError("clip: at least one of a_min and a_max must be given")
+    a_max)``, so at a bound the derivative is split in half, as in JAX.
+
+    As in numpy 2, the bounds may be given as the keywords ``min`` and ``max`` instead. At
+    least one bound is required.
+    """
+    bounds = []
+    for name, pos, kw in (("min", a_min, min), ("max", a_max, max)):
+        if pos is not None and kw is not None:
+            raise TypeError(f"clip: the {name} bound is given twice (a_{name} and {name}=)")
+        bounds.append(kw if pos is None else pos)
+    lo, hi = bounds
+    if lo is None and hi is None:
+        raise ValueError("clip: at least one of a_min and a_max (min, max) must be given")
     out = _check_operand(a, 0, "clip")
-    if a_min is not None:
-        out = maximum_p(*_pair(out, a_min))
-    if a_max is not None:
-        out = minimum_p(*_pair(out, a_max))
+    if lo is not None:
+        out = maximum_p(*_pair(out, lo))
+    if hi is not None:
+        out = minimum_p(*_pair(out, hi))
     return _finish(out)
 
 

@@ -243,3 +243,16 @@ def test_more_than_52_labels_with_optimize_false_counts_the_expressions_labels()
     with pytest.raises(ValueError, match="60 distinct labels"):
         ea.einsum(*ops, [], optimize=False)
     assert ea.einsum(*ops, []) == 2.0 ** 60  # pairwise steps relabel locally
+
+
+def test_clip_takes_numpy2_min_max_keywords():
+    """``clip(a, min=..., max=...)`` raised TypeError (unexpected keyword) while numpy 2
+    accepts the keywords; they now work, traced too, and a bound given twice (positionally
+    and by keyword) is a TypeError."""
+    a = np.array([-2.0, 0.5, 3.0])
+    np.testing.assert_array_equal(ea.clip(a, min=-1, max=1), np.clip(a, min=-1, max=1))
+    np.testing.assert_array_equal(ea.clip(a, max=1), np.clip(a, max=1))
+    np.testing.assert_array_equal(ea.grad(lambda x: ea.sum(ea.clip(x, min=-1.0) * x))(a),
+                                  [-1.0, 1.0, 6.0])
+    with pytest.raises(TypeError, match="min bound is given twice"):
+        ea.clip(a, 0.0, 1.0, min=0.0)
