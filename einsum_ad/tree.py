@@ -46,18 +46,27 @@ def _walk(t, leaves):
     return LEAF
 
 
+_MISSING = object()
+
+
 def tree_unflatten(treedef, leaves):
-    """Rebuild the tree of ``treedef`` from ``leaves`` (in flatten order)."""
+    """Rebuild the tree of ``treedef`` from ``leaves`` (in flatten order).
+
+    Raises ValueError when ``leaves`` holds more or fewer leaves than the structure.
+    """
     it = iter(leaves)
     out = _build(treedef, it)
-    if next(it, LEAF) is not LEAF:
+    if next(it, _MISSING) is not _MISSING:
         raise ValueError("tree_unflatten: more leaves than the tree structure holds")
     return out
 
 
 def _build(d, it):
     if d is LEAF or isinstance(d, _Leaf):
-        return next(it)
+        leaf = next(it, _MISSING)
+        if leaf is _MISSING:
+            raise ValueError("tree_unflatten: fewer leaves than the tree structure holds")
+        return leaf
     kind, aux, children = d
     if kind == "dict":
         return {k: _build(c, it) for k, c in zip(aux, children)}

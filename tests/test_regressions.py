@@ -256,3 +256,17 @@ def test_clip_takes_numpy2_min_max_keywords():
                                   [-1.0, 1.0, 6.0])
     with pytest.raises(TypeError, match="min bound is given twice"):
         ea.clip(a, 0.0, 1.0, min=0.0)
+
+
+def test_tree_unflatten_with_too_few_leaves_raises_valueerror():
+    """``tree_unflatten`` given fewer leaves than its structure holds leaked Python's
+    iterator protocol: ``RuntimeError: generator raised StopIteration`` (or a bare
+    StopIteration for a single leaf). It now raises ValueError, like too many leaves."""
+    _, treedef = ea.tree_flatten({"a": [1, 2], "b": (3,)})
+    with pytest.raises(ValueError, match="fewer leaves"):
+        ea.tree_unflatten(treedef, [1, 2])
+    with pytest.raises(ValueError, match="fewer leaves"):
+        ea.tree_unflatten(ea.tree_flatten(5)[1], [])
+    with pytest.raises(ValueError, match="more leaves"):
+        ea.tree_unflatten(treedef, [1, 2, 3, 4])
+    assert ea.tree_unflatten(treedef, [None, 2, 3]) == {"a": [None, 2], "b": (3,)}
