@@ -189,10 +189,21 @@ def _log_or_zero(a):
     return log_p(where_p(equal_p(a, _zero_like(a)), const(1, a), a))
 
 
+def _dpow_base(a, b):
+    """d(a**b)/da = b a**(b-1), and 0 where b == 0 (a**0 is constant; at a = 0 the product
+    would be 0 * inf = NaN). The base is replaced by 1 where b == 0 before the power, so
+    that no inf enters the graph there: differentiating again stays finite (the select
+    alone would send a zero cotangent into an infinite derivative, NaN again)."""
+    zero_b = equal_p(b, _zero_like(b))
+    safe_a = where_p(zero_b, const(1, a), a)
+    d = mul(b, powt_p(safe_a, sub_p(b, const(1, b))))
+    return where_p(zero_b, _zero_like(d), d)
+
+
 # a ** b with a traced exponent (a constant scalar exponent uses ``rules.pow_p``)
 powt_p = Primitive("power_traced", np.power)
 _binary_rules(powt_p,
-              lambda t, ans, a, b: mul(t, mul(b, powt_p(a, sub_p(b, const(1, b))))),
+              lambda t, ans, a, b: mul(t, _dpow_base(a, b)),
               lambda t, ans, a, b: mul(t, mul(ans, _log_or_zero(a))))
 
 

@@ -270,3 +270,22 @@ def test_tree_unflatten_with_too_few_leaves_raises_valueerror():
     with pytest.raises(ValueError, match="more leaves"):
         ea.tree_unflatten(treedef, [1, 2, 3, 4])
     assert ea.tree_unflatten(treedef, [None, 2, 3]) == {"a": [None, 2], "b": (3,)}
+
+
+def test_traced_exponent_power_has_finite_base_derivative_where_exponent_is_zero():
+    """``power(a, b)`` with an array/traced exponent differentiated in ``a`` as
+    ``b * a**(b-1)``: at a = 0 with b = 0 that is ``0 * inf = NaN`` (JAX and PyTorch give
+    0), and the Hessian had NaN rows. The rule now selects 0 where b == 0 and replaces the
+    base by 1 there first, so derivatives of every order stay finite and exact."""
+    x = np.array([0.0, 1.0, 0.0, 2.0])
+    b = np.array([0.0, 2.0, 1.0, 0.0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.testing.assert_array_equal(ea.grad(lambda a: ea.sum(ea.power(a, b)))(x),
+                                      [0.0, 2.0, 1.0, 0.0])
+        _, t = ea.jvp(lambda a: ea.power(a, b), (x,), (np.ones(4),))
+        np.testing.assert_array_equal(t, [0.0, 2.0, 1.0, 0.0])
+        np.testing.assert_array_equal(ea.hessian(lambda a: ea.sum(ea.power(a, b)))(x),
+                                      np.diag([0.0, 2.0, 0.0, 0.0]))
+    ea.check_grads(lambda a, e: ea.power(a, e), (np.array([0.5, 1.5, 2.0]),
+                                                  np.array([0.0, -1.5, 2.5])),
+                   order=2, modes=("fwd", "rev"))
