@@ -139,6 +139,7 @@ less_p = Primitive("less", np.less, differentiable=False)
 less_equal_p = Primitive("less_equal", np.less_equal, differentiable=False)
 greater_p = Primitive("greater", np.greater, differentiable=False)
 greater_equal_p = Primitive("greater_equal", np.greater_equal, differentiable=False)
+logical_and_p = Primitive("logical_and", np.logical_and, differentiable=False)
 
 
 # ======================================================================== selections
@@ -190,14 +191,15 @@ def _log_or_zero(a):
 
 
 def _dpow_base(a, b):
-    """d(a**b)/da = b a**(b-1), and 0 where b == 0 (a**0 is constant; at a = 0 the product
-    would be 0 * inf = NaN). The base is replaced by 1 where b == 0 before the power, so
-    that no inf enters the graph there: differentiating again stays finite (the select
-    alone would send a zero cotangent into an infinite derivative, NaN again)."""
-    zero_b = equal_p(b, _zero_like(b))
-    safe_a = where_p(zero_b, const(1, a), a)
+    """d(a**b)/da = b a**(b-1), and 0 at a = b = 0 (a**0 is constant there; the product
+    would be 0 * inf = NaN). Only that point is selected, so the derivative in ``b``
+    elsewhere is untouched, and its base is replaced by 1 before the power, so that no inf
+    enters the graph: differentiating again stays finite (the select alone would send a
+    zero cotangent into an infinite derivative, NaN again)."""
+    both_zero = logical_and_p(equal_p(a, _zero_like(a)), equal_p(b, _zero_like(b)))
+    safe_a = where_p(both_zero, const(1, a), a)
     d = mul(b, powt_p(safe_a, sub_p(b, const(1, b))))
-    return where_p(zero_b, _zero_like(d), d)
+    return where_p(both_zero, _zero_like(d), d)
 
 
 # a ** b with a traced exponent (a constant scalar exponent uses ``rules.pow_p``)
