@@ -65,8 +65,8 @@ def _adjoint_of(adj, g, vals):
 
 def _needs(p, n, argnums):
     """For a plan and the differentiated operands: which values need a cotangent, which
-    values the backward reads (operands i < n, step results n + j), and which step results
-    the forward must therefore keep. Memoised on the plan."""
+    values the backward reads (operands i < n, step results n + j; None when that is every
+    operand), and which step results the forward must keep. Memoised on the plan."""
     found = p.memo.get(argnums)
     if found is not None:
         return found
@@ -80,27 +80,33 @@ def _needs(p, n, argnums):
             if i in need:
                 read.update(step.args[m] for m in step.adjoints[pos].others)
     keep = frozenset(i - n for i in read if i >= n)
-    p.memo[argnums] = found = (frozenset(need), frozenset(read), keep)
+    # None: every operand is read (hold them all as they are)
+    read = None if read.issuperset(range(n)) else frozenset(read)
+    p.memo[argnums] = found = (frozenset(need), read, keep)
     return found
 
 
 @einsum_p.def_fwd_vjp
 def _einsum_fwd_vjp(args, params, argnums):
-    p = _contract.plan(params["spec"], [a.shape for a in args], [a.dtype for a in args],
-                       params.get("optimize", "auto"))
+    shapes, dtypes, plain = [], [], True
+    for a in args:
+        if isinstance(a, Tracer):
+            plain = False
+        shapes.append(a.shape)
+        dtypes.append(a.dtype)
+    p = _contract.plan(params["spec"], shapes, dtypes, params.get("optimize", "auto"))
     n = len(args)
-    need, read, keep = _needs(p, n, argnums)
+    need, read, keep = p.memo.get(argnums) or _needs(p, n, argnums)
     steps = p.steps
-    plain = not any(isinstance(a, Tracer) for a in args)
-    checkpoint = params.get("checkpoint", False) and len(steps) > 1
+    checkpoint = len(steps) > 1 and params.get("checkpoint", False)
     if len(steps) == 1:
         ans, mids = (steps[0].run(*args) if plain else _step(steps[0], *args)), ()
     else:
         ans, mids = _contract.run(p, args, step_fn=None if plain else _step,
                                   keep=() if checkpoint else keep)
     # hold only what the backward reads (all operands when it recomputes intermediates)
-    held = tuple(args) if checkpoint else tuple(a if i in read else None
-                                                for i, a in enumerate(args))
+    held = args if checkpoint or read is None else tuple(a if i in read else None
+                                                         for i, a in enumerate(args))
 
     def vjp(g):
         inter = mids
@@ -217,8 +223,19 @@ def _astype_impl(x, *, dtype):
 
 
 astype_p = Primitive("astype", _astype_impl)
-astype_p.def_vjp(lambda ans, x, *, dtype: lambda g: (astype_p(g, dtype=x.dtype),))
-astype_p.def_jvp(lambda p, t, params: (astype_p(p[0], **params), astype_p(t[0], **params)))
+
+
+def _casts_to_inexact(dtype) -> bool:
+    """A cast to an integer or bool dtype is piecewise constant: its derivative is zero
+    (as in JAX); a cast between floating/complex dtypes passes the derivative on."""
+    return np.dtype(dtype).kind in "fc"
+
+
+astype_p.def_vjp(lambda ans, x, *, dtype: lambda g: (
+    astype_p(g, dtype=x.dtype) if _casts_to_inexact(dtype) else None,))
+astype_p.def_jvp(lambda p, t, params: (
+    astype_p(p[0], **params),
+    astype_p(t[0], **params) if _casts_to_inexact(params["dtype"]) else None))
 
 
 # ======================================================================== arithmetic

@@ -290,3 +290,26 @@ def test_traced_exponent_power_has_finite_base_derivative_where_exponent_is_zero
     ea.check_grads(lambda a, e: ea.power(a, e), (np.array([0.5, 1.5, 2.0]),
                                                   np.array([0.0, -1.5, 2.5])),
                    order=3, modes=("fwd", "rev"))
+
+
+def test_a_cast_to_an_integer_dtype_has_zero_derivative():
+    """A cast of a traced float to an integer or bool dtype passed the derivative through
+    as if it were the identity: ``grad(lambda a: sum(astype(a, int) * 1.0))`` was 1, and
+    ``grad(lambda a: sum(astype(a, int) * a))`` was ``2a`` instead of ``int(a)``. Such a
+    cast is piecewise constant: its rule now gives zero in both modes (as in JAX), for
+    ``astype`` and for every lowering that casts (``sum(dtype=int)``, ``einsum(dtype=)``)."""
+    x = np.array([1.7, 2.2])
+    np.testing.assert_array_equal(ea.grad(lambda a: ea.sum(ea.astype(a, int) * 1.0))(x), 0)
+    np.testing.assert_array_equal(ea.grad(lambda a: ea.sum(ea.astype(a, int) * a))(x),
+                                  [1.0, 2.0])
+    np.testing.assert_array_equal(ea.grad(lambda a: ea.sum(a.astype(bool) * a))(x), [1, 1])
+    np.testing.assert_array_equal(ea.grad(lambda a: ea.sum(a, dtype=np.int32) * 1.0)(x), 0)
+    np.testing.assert_array_equal(
+        ea.grad(lambda a: ea.einsum("i->", a, dtype=int, casting="unsafe") * 1.0)(x), 0)
+    _, t = ea.jvp(lambda a: ea.astype(a, int) * a, (x,), (np.ones(2),))
+    np.testing.assert_array_equal(t, [1.0, 2.0])
+    np.testing.assert_array_equal(ea.hessian(lambda a: ea.sum(ea.astype(a, int) * a * a))(x),
+                                  np.diag([2.0, 4.0]))
+    # casts between inexact dtypes still carry the derivative
+    g = ea.grad(lambda a: ea.sum(ea.astype(a, np.float32) * 2.0))(x)
+    np.testing.assert_array_equal(g, [2.0, 2.0])
