@@ -128,6 +128,8 @@ def square(x):
         array([1, 4, 9])
     """
     x = _check_operand(x, 0, "square")
+    if np.dtype(x.dtype) == np.bool_:  # numpy's square has no bool loop: bool -> int8
+        x = rules.astype_p(x, dtype=np.dtype(np.int8))
     return _finish(rules.mul(x, x))
 
 

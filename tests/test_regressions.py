@@ -313,3 +313,14 @@ def test_a_cast_to_an_integer_dtype_has_zero_derivative():
     # casts between inexact dtypes still carry the derivative
     g = ea.grad(lambda a: ea.sum(ea.astype(a, np.float32) * 2.0))(x)
     np.testing.assert_array_equal(g, [2.0, 2.0])
+
+
+def test_square_of_bool_is_int8_like_numpy():
+    """``square`` of a bool array was bool (``x * x`` keeps bool), numpy's is int8 (its
+    square ufunc has no bool loop); the lowering now casts bool to int8 first."""
+    b = np.array([True, False])
+    got = ea.square(b)
+    assert got.dtype == np.square(b).dtype == np.int8
+    np.testing.assert_array_equal(got, np.square(b))
+    x = np.array([1.5, -2.0])
+    np.testing.assert_array_equal(ea.grad(lambda a: ea.sum(ea.square(a > 0) * a))(x), [1, 0])
