@@ -182,13 +182,20 @@ def where(condition, x, y):
     """``x`` where ``condition`` holds, else ``y`` (broadcast together).
 
     The derivative flows to ``x`` where the condition holds and to ``y`` elsewhere; the
-    condition itself is not differentiated. Both branches are evaluated, so a NaN or inf in
-    the unselected branch does not reach the result nor its derivative.
+    condition itself is not differentiated. Both branches are evaluated: a NaN or inf in the
+    unselected branch does not reach the result, but it can reach the derivative, as in JAX
+    and PyTorch. The unselected branch receives a zero cotangent, and zero times an
+    infinite local derivative is NaN (``where(x > 0, sqrt(x), 0)`` at ``x = -1``: sqrt's
+    derivative there is NaN). Keep the unselected branch finite by selecting its *input*
+    too (``sqrt(where(x > 0, x, 1))``), as the example shows.
 
     Examples:
         >>> import numpy as np, einsum_ad as ea
         >>> ea.where(np.array([True, False]), np.array([1.0, 2.0]), 0.0)
         array([1., 0.])
+        >>> x = np.array([-1.0, 4.0])
+        >>> ea.grad(lambda a: ea.sum(ea.where(a > 0, ea.sqrt(ea.where(a > 0, a, 1.0)), 0.0)))(x)
+        array([0.  , 0.25])
     """
     c = _check_operand(condition, 0, "where")
     x, y = _pair(x, y)

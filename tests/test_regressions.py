@@ -324,3 +324,14 @@ def test_square_of_bool_is_int8_like_numpy():
     np.testing.assert_array_equal(got, np.square(b))
     x = np.array([1.5, -2.0])
     np.testing.assert_array_equal(ea.grad(lambda a: ea.sum(ea.square(a > 0) * a))(x), [1, 0])
+
+
+def test_where_documents_that_the_unselected_branch_can_reach_the_derivative():
+    """``where``'s docstring promised that a NaN or inf in the unselected branch reaches
+    "neither the result nor its derivative"; the derivative does get NaN (zero cotangent
+    times sqrt's NaN derivative at -1), as in JAX and PyTorch. The docstring now says so and
+    shows the safe pattern, which this test checks."""
+    x = np.array([-1.0, 4.0])
+    safe = ea.grad(lambda a: ea.sum(ea.where(a > 0, ea.sqrt(ea.where(a > 0, a, 1.0)), 0.0)))
+    np.testing.assert_array_equal(safe(x), [0.0, 0.25])
+    assert "can reach the derivative" in ea.where.__doc__
