@@ -13,15 +13,16 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import opt_einsum
 
-from .lowering import lower
+from .lowering import Spread, lower
 from .subscripts import Spec, adjoint, label_sizes
 
 __all__ = ["Plan", "Step", "StepAdjoint", "plan", "run", "contract", "plan_cache_info",
-           "clear_plan_cache", "set_plan_cache_size"]
+           "clear_plan_cache", "set_plan_cache_size", "spread_lowering"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class StepAdjoint:
     spread: Spec | None
     shape: tuple
     run: object = field(compare=False, repr=False)
+    spread_run: object = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -168,12 +170,17 @@ def _check_path(path, n):
 
 def plan(spec: Spec, shapes, dtypes=(), optimize="auto") -> Plan:
     """The cached contraction plan for ``spec`` on operands of ``shapes``."""
-    opt = _optimize_key(optimize)
-    shapes = tuple(tuple(s) for s in shapes)
+    opt = optimize if optimize.__class__ is str else _optimize_key(optimize)
+    shapes = tuple(map(tuple, shapes))
     key = (spec, shapes, tuple(dtypes), opt)
-    found = _CACHE.get(key)
-    if found is not None:
-        return found
+    cache = _CACHE
+    with cache._lock:  # the hit path of _PlanCache.get, inlined: it runs on every call
+        found = cache._data.get(key)
+        if found is not None:
+            cache._data.move_to_end(key)
+            cache.hits += 1
+            return found
+        cache.misses += 1
     result = _build_plan(spec, shapes, opt)
     _CACHE.put(key, result)
     return result
@@ -221,9 +228,16 @@ def _make_step(positions, spec: Spec, args, sizes) -> Step:
     for k in range(len(spec.inputs)):
         adj = adjoint(spec, k)
         cshapes = (shape,) + tuple(shapes[m] for m in adj.others)
-        adjoints.append(StepAdjoint(adj.contraction, adj.others, adj.spread, shapes[k],
-                                    lower(adj.contraction, cshapes)))
+        adjoints.append(StepAdjoint(
+            adj.contraction, adj.others, adj.spread, shapes[k], lower(adj.contraction, cshapes),
+            None if adj.spread is None else spread_lowering(adj.spread, shapes[k])))
     return Step(positions, spec, args, shapes, shape, lower(spec, shapes), tuple(adjoints))
+
+
+@lru_cache(maxsize=4096)
+def spread_lowering(spread: Spec, shape: tuple) -> Spread:
+    """The lowered spread (broadcast / diagonal write) of ``spread`` into ``shape``."""
+    return Spread(spread, shape)
 
 
 # ------------------------------------------------------------------------ executing

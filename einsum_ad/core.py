@@ -250,7 +250,11 @@ def backward(roots, accumulate, fit):
     for node, g in roots:
         prev = cts.get(id(node))
         cts[id(node)] = g if prev is None else accumulate(prev, g)
-    for node in _toposort([n for n, _ in roots]):
+    if len(roots) == 1 and not any(p.parents for p in roots[0][0].parents):
+        order = [roots[0][0]]  # one node over inputs only (inputs have no vjp to run)
+    else:
+        order = _toposort([n for n, _ in roots])
+    for node in order:
         ct = cts.get(id(node))
         if ct is None or node.vjp is None:
             continue

@@ -30,7 +30,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from .subscripts import Spec, label_sizes, relabel
 
-__all__ = ["lower", "Unary", "Pairwise", "Nary"]
+__all__ = ["lower", "Unary", "Pairwise", "Nary", "Spread"]
 
 
 def _diagonal(x, groups):
@@ -206,6 +206,51 @@ class Nary:
 
     def __call__(self, *arrays):
         return np.einsum(self.local, *arrays, optimize=False)
+
+
+def _broadcast(x, shape):
+    """``numpy.broadcast_to`` for an ``x`` whose axes are 1 or full size, without its
+    Python overhead where the buffer allows (a read-only view either way)."""
+    strides = tuple(0 if d != s else st for d, s, st in zip(x.shape, shape, x.strides))
+    try:
+        y = np.ndarray(shape, x.dtype, buffer=x, strides=strides)
+    except (TypeError, ValueError, BufferError):  # no plain buffer (a strided view): slow path
+        return np.broadcast_to(x, shape)
+    y.flags.writeable = False
+    return y
+
+
+class Spread:
+    """Write ``x`` (labels ``spec.inputs[0]``, each once) into an array of ``shape`` with
+    labels ``spec.output``: broadcast along new labels, onto the diagonal for repeats (a
+    zero array written through a strided view: never a mask multiply, so inf stays inf)."""
+
+    __slots__ = ("perm", "inter", "shape", "groups")
+
+    def __init__(self, spec: Spec, shape):
+        src, dst = spec.inputs[0], spec.output
+        uniq = list(dict.fromkeys(dst))
+        self.perm = _perm(src, [lab for lab in uniq if lab in src])
+        self.shape = tuple(shape)
+        self.inter = tuple(self.shape[dst.index(u)] if u in src else 1 for u in uniq)
+        self.groups = None
+        if len(uniq) != len(dst):
+            self.groups = tuple(tuple(i for i, c in enumerate(dst) if c == u) for u in uniq)
+
+    def __call__(self, x):
+        x = np.asarray(x)
+        if self.perm is not None:
+            x = x.transpose(self.perm)
+        if x.shape != self.inter:
+            x = x.reshape(self.inter)
+        if self.groups is None:
+            return x if self.inter == self.shape else _broadcast(x, self.shape)
+        out = np.zeros(self.shape, dtype=x.dtype)
+        st = out.strides
+        view = as_strided(out, tuple(self.shape[g[0]] for g in self.groups),
+                          tuple(sum(st[i] for i in g) for g in self.groups), writeable=True)
+        view[...] = x
+        return out
 
 
 def lower(spec: Spec, shapes):

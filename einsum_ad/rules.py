@@ -58,9 +58,7 @@ def _adjoint_of(adj, g, vals):
             out = spread_p(out, spec=adj.spread, shape=adj.shape)
         return out
     out = adj.run(g, *others)
-    if adj.spread is not None:
-        out = _spread_impl(out, spec=adj.spread, shape=adj.shape)
-    return out
+    return out if adj.spread is None else adj.spread_run(out)
 
 
 def _needs(p, n, argnums):
@@ -136,8 +134,7 @@ def _einsum_fwd_vjp(args, params, argnums):
         cts = []
         for adj in adjs:
             c = adj.run(g, *[held[m] for m in adj.others])
-            cts.append(c if adj.spread is None else
-                       _spread_impl(c, spec=adj.spread, shape=adj.shape))
+            cts.append(c if adj.spread is None else adj.spread_run(c))
         return tuple(cts)
 
     return ans, vjp_one_step
@@ -162,20 +159,7 @@ def _einsum_jvp(primals, tangents, params):
 def _spread_impl(x, *, spec, shape):
     """Write ``x`` (labels ``spec.inputs[0]``, each once) into an array of ``shape`` with
     labels ``spec.output``: broadcast along new labels, onto the diagonal for repeats."""
-    x = np.asarray(x)
-    src, dst = spec.inputs[0], spec.output
-    uniq = list(dict.fromkeys(dst))
-    order = [src.index(lab) for lab in uniq if lab in src]
-    xt = x.transpose(order) if order != sorted(order) else x
-    xt = xt.reshape([x.shape[src.index(lab)] if lab in src else 1 for lab in uniq])
-    if len(uniq) == len(dst):
-        return np.broadcast_to(xt, shape)
-    out = np.zeros(shape, dtype=x.dtype)
-    strides = [sum(out.strides[i] for i, lab in enumerate(dst) if lab == u) for u in uniq]
-    dshape = [shape[dst.index(u)] for u in uniq]
-    view = np.lib.stride_tricks.as_strided(out, dshape, strides, writeable=True)
-    view[...] = xt
-    return out
+    return _contract.spread_lowering(spec, tuple(shape))(x)
 
 
 spread_p = Primitive("spread", _spread_impl)

@@ -188,6 +188,11 @@ def normalize(terms, output, shapes) -> Spec:
     its subscripts, sizes that disagree, output labels that are missing from every input
     or repeated, and ellipsis dimensions that cannot be broadcast.
     """
+    if type(terms) is tuple and (output is None or type(output) is tuple):
+        try:  # the hot path: parsed strings and array shapes are hashable as they are
+            return _normalize(terms, output, tuple(shapes))
+        except TypeError:  # a list somewhere (interleaved form, list shapes)
+            pass
     return _normalize(tuple(tuple(t) for t in terms), None if output is None else tuple(output),
                       tuple(tuple(int(d) for d in s) for s in shapes))
 

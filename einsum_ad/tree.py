@@ -54,6 +54,8 @@ def tree_unflatten(treedef, leaves):
 
     Raises ValueError when ``leaves`` holds more or fewer leaves than the structure.
     """
+    if treedef is LEAF and type(leaves) is list and len(leaves) == 1:
+        return leaves[0]  # a bare leaf: the common case of transforms
     it = iter(leaves)
     out = _build(treedef, it)
     if next(it, _MISSING) is not _MISSING:
