@@ -23,7 +23,7 @@ from .axes import (  # noqa: F401  (re-exported)
     trace,
     transpose,
 )
-from .core import Tracer
+from .core import Tracer, unwrap
 from .multilinear import (  # noqa: F401  (re-exported)
     _check_operand,
     _finish,
@@ -189,6 +189,17 @@ def _install_operators():
         _no_out(s, out, "mean"), axis, dtype, keepdims)
     T.dot = lambda s, o: dot(s, o)
     T.transpose = lambda s, *axes: transpose(s, _method_axes(axes))
+    T.swapaxes = lambda s, axis1, axis2: swapaxes(s, axis1, axis2)
+    T.ravel = lambda s, order="C": reshape(s, -1, order=order)
+    T.flatten = T.ravel  # no copy needed: traced values are immutable
+    T.copy = lambda s, order="K": s
+    T.clip = lambda s, min=None, max=None, out=None, **kw: clip(  # noqa: A006
+        _no_out(s, out, "clip"), min, max, **kw)
+    # positions are not differentiable: computed on the value, as a constant index
+    T.argmax = lambda s, axis=None, out=None, *, keepdims=False: np.argmax(
+        unwrap(_no_out(s, out, "argmax")), axis=axis, keepdims=keepdims)
+    T.argmin = lambda s, axis=None, out=None, *, keepdims=False: np.argmin(
+        unwrap(_no_out(s, out, "argmin")), axis=axis, keepdims=keepdims)
     T.mT = property(lambda s: matrix_transpose(s))
 
 

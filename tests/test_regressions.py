@@ -335,3 +335,21 @@ def test_where_documents_that_the_unselected_branch_can_reach_the_derivative():
     safe = ea.grad(lambda a: ea.sum(ea.where(a > 0, ea.sqrt(ea.where(a > 0, a, 1.0)), 0.0)))
     np.testing.assert_array_equal(safe(x), [0.0, 0.25])
     assert "can reach the derivative" in ea.where.__doc__
+
+
+def test_traced_values_have_numpys_common_array_methods():
+    """``x.ravel()``, ``x.flatten()``, ``x.swapaxes(...)``, ``x.clip(...)``, ``x.copy()``,
+    ``x.argmax()`` / ``x.argmin()`` raised AttributeError on a traced value, and so did
+    ``np.argmax(x)`` / ``np.clip(x, ...)``, which numpy dispatches to those methods. They
+    exist now: lowerings for the differentiable ones, positions computed on the value
+    (constant indices) for argmax/argmin."""
+    x = np.arange(6.0).reshape(2, 3)
+
+    def f(a):
+        return (ea.sum(a.ravel() * a.flatten()) + a.swapaxes(0, 1)[2, 1]
+                + ea.sum(np.clip(a, 1, 4)) + ea.sum(a.copy()) + a.ravel()[np.argmax(a)]
+                + a[np.arange(2), a.argmin(axis=1)].sum())
+
+    assert f(x) == 55 + 5 + 15 + 15 + 5 + 3
+    np.testing.assert_array_equal(ea.grad(f)(x), [[2.0, 3.5, 6.0], [9.0, 9.5, 13.0]])
+    assert ea.grad(lambda a: a.ravel()[a.argmax(keepdims=False)] * 1.0)(x)[1, 2] == 1.0
