@@ -80,7 +80,18 @@ class Primitive:
                 top = a._trace
         if top is None:
             return self.impl(*args, **params)
+        if top.done:
+            raise _escaped(self, top)
         return top.process(self, args, params)
+
+
+def _escaped(prim, trace):
+    return TypeError(
+        f"einsum_ad: {prim.name!r} was applied to a traced value of a transform that has "
+        f"already returned (trace level {trace.level}): the value escaped it, e.g. saved in "
+        "a global, a closure or a cache while differentiating. Use the plain values the "
+        "transform returns (outputs, has_aux) instead"
+    )
 
 
 class Trace:
@@ -88,6 +99,8 @@ class Trace:
 
     def __init__(self):
         self.level = new_level()
+        # set by the transform when it returns; a tracer used after that has escaped it
+        self.done = False
 
     def process(self, prim, args, params):  # pragma: no cover - overridden by every trace
         raise TypeError(f"{type(self).__name__} cannot record {prim.name!r}")

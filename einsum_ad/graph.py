@@ -127,7 +127,10 @@ def make_graph(f, *args):
             inputs.append((tuple(x.shape), x.dtype))
             wrapped.append(t)
         traced_args.append(tree_unflatten(treedef, wrapped))
-    result = f(*traced_args)
+    try:
+        result = f(*traced_args)
+    finally:
+        trace.done = True  # its tracers must not be used once f has returned
     nodes = []
     for i, node in enumerate(trace.nodes):
         refs[id(node)] = ("node", i)

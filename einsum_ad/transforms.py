@@ -76,7 +76,10 @@ def vjp(f, *primals, has_aux=False):
         leaves_in.append([trace.new_input(_as_primal(x, "vjp", i)) for x in leaves])
         trees_in.append(treedef)
     args = [tree_unflatten(t, ls) for t, ls in zip(trees_in, leaves_in)]
-    result, aux = _split_output(f(*args), has_aux, "vjp")
+    try:
+        result, aux = _split_output(f(*args), has_aux, "vjp")
+    finally:
+        trace.done = True  # its tracers must not be used once f has returned
     out_leaves, out_tree = tree_flatten(result)
     out_vals = [_own_value(x, trace) for x in out_leaves]
     out = tree_unflatten(out_tree, out_vals)
@@ -298,7 +301,10 @@ def jvp(f, primals, tangents, has_aux=False):
             tx = _check_tangent(tx, x, i)
             leaves.append(trace.new_input(x, tx))
         args.append(tree_unflatten(pd, leaves))
-    result, aux = _split_output(f(*args), has_aux, "jvp")
+    try:
+        result, aux = _split_output(f(*args), has_aux, "jvp")
+    finally:
+        trace.done = True  # its tracers must not be used once f has returned
     ol, od = tree_flatten(result)
     vals, tans = [], []
     for o in ol:

@@ -353,3 +353,37 @@ def test_traced_values_have_numpys_common_array_methods():
     assert f(x) == 55 + 5 + 15 + 15 + 5 + 3
     np.testing.assert_array_equal(ea.grad(f)(x), [[2.0, 3.5, 6.0], [9.0, 9.5, 13.0]])
     assert ea.grad(lambda a: a.ravel()[a.argmax(keepdims=False)] * 1.0)(x)[1, 2] == 1.0
+
+
+def test_an_escaped_tracer_raises_instead_of_recording_on_a_dead_trace():
+    """A traced value saved during one transform (in a global, a closure) and used after it
+    returned was silently recorded on that finished trace: ``grad`` of a later function
+    returned a ``Tracer`` object instead of an array, and plain code computing with it got
+    tracers back. A transform now marks its trace finished when ``f`` returns (or raises),
+    and a primitive applied to its tracers raises a TypeError saying the value escaped."""
+    x = np.array([1.0, 2.0])
+    leak = []
+    ea.grad(lambda a: (leak.append(a), ea.sum(a))[1])(x)
+    with pytest.raises(TypeError, match="escaped"):
+        ea.grad(lambda b: ea.sum(b * leak[0]))(x)
+    with pytest.raises(TypeError, match="escaped"):
+        ea.exp(leak[0])
+    leak.clear()
+    ea.jvp(lambda a: (leak.append(a), a * 2)[1], (x,), (x,))
+    with pytest.raises(TypeError, match="escaped"):
+        leak[0] + 1.0
+    leak.clear()
+    ea.make_graph(lambda a: (leak.append(a), a * 2)[1], x)
+    with pytest.raises(TypeError, match="escaped"):
+        ea.sum(leak[0])
+    leak.clear()
+    with pytest.raises(ZeroDivisionError):
+        ea.grad(lambda a: (leak.append(a), 1 / 0))(x)
+    with pytest.raises(TypeError, match="escaped"):
+        ea.sum(leak[0])
+    # nested transforms and vjp functions used after vjp returned keep working
+    out, f_vjp = ea.vjp(lambda a: ea.sin(a) * a, x)
+    g = ea.grad(lambda c: ea.sum(f_vjp(c)[0]))(np.ones(2))
+    np.testing.assert_allclose(g, np.cos(x) * x + np.sin(x))
+    np.testing.assert_allclose(ea.grad(lambda a: ea.grad(lambda b: ea.sum(a * b * b))(a)[0])(x),
+                               [4.0, 0.0])
