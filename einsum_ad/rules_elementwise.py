@@ -209,7 +209,27 @@ _binary_rules(powt_p,
               lambda t, ans, a, b: mul(t, mul(ans, _log_or_zero(a))))
 
 
-where_p = Primitive("where", np.where)
+def _where_impl(c, x, y):
+    """``numpy.where``, bit for bit; for a boolean mask over float32/float64 arrays it
+    selects with integer masks instead, since numpy's branchy loop costs ~3 ns per element
+    on a random mask (200 us for 128x512, against 10-30 us)."""
+    c, x, y = np.asarray(c), np.asarray(x), np.asarray(y)
+    ity = {4: np.int32, 8: np.int64}.get(x.dtype.itemsize)
+    if (c.dtype != np.bool_ or x.dtype != y.dtype or x.dtype.kind != "f" or ity is None
+            or c.shape != x.shape or y.shape not in ((), x.shape) or x.size < 4096):
+        return np.where(c, x, y)
+    m = c.astype(ity)
+    np.negative(m, out=m)  # all ones where c, zeros elsewhere
+    out = np.bitwise_and(m, x.view(ity))
+    if y.shape == () and not y.view(ity):  # y is +0.0: nothing to add
+        return out.view(x.dtype)
+    np.invert(m, out=m)
+    np.bitwise_and(m, np.broadcast_to(y, x.shape).view(ity), out=m)
+    np.bitwise_or(out, m, out=out)
+    return out.view(x.dtype)
+
+
+where_p = Primitive("where", _where_impl)
 
 
 @where_p.def_fwd_vjp
