@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 import einsum_ad as ea
 from einsum_ad import contract
-from einsum_ad.lowering import lower
-from einsum_ad.subscripts import normalize, parse
+from einsum_ad.lowering import Spread, lower
+from einsum_ad.subscripts import Spec, normalize, parse
 
 
 def _spec(subscripts, *shapes):
@@ -304,3 +304,34 @@ def test_checkpoint_differentiates_twice():
 
     np.testing.assert_allclose(hvp(True), hvp(False), rtol=1e-12)
     ea.check_grads(lambda a: ea.einsum(RING, a, *ops[1:], checkpoint=True), (ops[0],), order=2)
+
+
+# ---------------------------------------------------------------- fast-path equivalences
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_where_fast_path_is_bit_identical_to_numpy(dtype):
+    from einsum_ad.rules_elementwise import _where_impl
+    rng = np.random.default_rng(8)
+    c = rng.random((64, 100)) > 0.5
+    x = rng.standard_normal((64, 100)).astype(dtype)
+    x[0, :4] = [np.inf, -np.inf, np.nan, -0.0]
+    for y in (np.zeros((), dtype), np.asarray(-0.0, dtype), rng.standard_normal(x.shape)
+              .astype(dtype)):
+        got, want = _where_impl(c, x, y), np.where(c, x, y)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+
+
+def test_spread_broadcasts_and_writes_diagonals_without_masks():
+    s = Spread(Spec(("b",), "ab"), (3, 4))
+    x = np.arange(4.0)
+    np.testing.assert_array_equal(s(x), np.broadcast_to(x, (3, 4)))
+    assert not s(x).flags.writeable
+    d = Spread(Spec(("a",), "aab"), (3, 3, 2))(np.array([1.0, np.inf, 3.0]))
+    want = np.zeros((3, 3, 2))
+    for i, v in enumerate([1.0, np.inf, 3.0]):
+        want[i, i] = v
+    np.testing.assert_array_equal(d, want)  # inf stays inf, zeros stay zeros (no NaN)
+    t = Spread(Spec(("ba",), "ab"), (2, 3))(np.ones((3, 2)).T.T)
+    assert t.shape == (2, 3)
