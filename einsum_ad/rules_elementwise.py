@@ -198,7 +198,8 @@ def _dpow_base(a, b):
     zero cotangent into an infinite derivative, NaN again)."""
     both_zero = logical_and_p(equal_p(a, _zero_like(a)), equal_p(b, _zero_like(b)))
     safe_a = where_p(both_zero, const(1, a), a)
-    d = mul(b, powt_p(safe_a, sub_p(b, const(1, b))))
+    one = np.ones((), dtype=np.result_type(b.dtype, np.int8))  # bool b: b - 1 in int8
+    d = mul(b, powt_p(safe_a, sub_p(b, one)))
     return where_p(both_zero, _zero_like(d), d)
 
 

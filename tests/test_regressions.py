@@ -387,3 +387,17 @@ def test_an_escaped_tracer_raises_instead_of_recording_on_a_dead_trace():
     np.testing.assert_allclose(g, np.cos(x) * x + np.sin(x))
     np.testing.assert_allclose(ea.grad(lambda a: ea.grad(lambda b: ea.sum(a * b * b))(a)[0])(x),
                                [4.0, 0.0])
+
+
+def test_power_with_a_boolean_exponent_array_differentiates():
+    """``x ** np.array([True, False])`` evaluated (numpy promotes the bool exponent) but its
+    derivative crashed inside numpy: the rule formed ``b - 1`` in bool ("numpy boolean
+    subtract ... is not supported"). ``b - 1`` is now formed in at least int8."""
+    x = np.array([1.5, 2.0])
+    b = np.array([True, False])
+    np.testing.assert_array_equal(ea.grad(lambda a: ea.sum(a ** b))(x), [1.0, 0.0])
+    np.testing.assert_array_equal(ea.jvp(lambda a: a ** b, (x,), (np.ones(2),))[1], [1.0, 0.0])
+    np.testing.assert_array_equal(ea.hessian(lambda a: ea.sum(a ** b))(x), np.zeros((2, 2)))
+    g = ea.grad(lambda a: ea.sum(a ** np.array([2, 3], np.int8)))(x.astype(np.float32))
+    assert g.dtype == np.float32
+    np.testing.assert_array_equal(g, [3.0, 12.0])
