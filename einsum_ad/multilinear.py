@@ -94,13 +94,20 @@ def _shape_str(shape):
 
 
 def _broadcast(fname, *shapes):
-    try:
-        return np.broadcast_shapes(*shapes)
-    except ValueError:
-        raise ValueError(
-            f"{fname}: operands could not be broadcast together with shapes "
-            + " ".join(_shape_str(s) for s in shapes)
-        ) from None
+    """numpy's broadcast of ``shapes`` (right-aligned; sizes equal or 1), in Python:
+    ``np.broadcast_shapes`` refuses more than 32 dimensions, arrays may have 64."""
+    shapes = [tuple(int(d) for d in s) for s in shapes]
+    out = [1] * max((len(s) for s in shapes), default=0)
+    for s in shapes:
+        for i, d in enumerate(s, start=len(out) - len(s)):
+            if d != out[i] and d != 1 and out[i] != 1:
+                raise ValueError(
+                    f"{fname}: operands could not be broadcast together with shapes "
+                    + " ".join(_shape_str(s) for s in shapes)
+                )
+            if out[i] == 1:
+                out[i] = d
+    return tuple(out)
 
 
 # ------------------------------------------------------------------------------ einsum

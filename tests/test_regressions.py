@@ -401,3 +401,20 @@ def test_power_with_a_boolean_exponent_array_differentiates():
     g = ea.grad(lambda a: ea.sum(a ** np.array([2, 3], np.int8)))(x.astype(np.float32))
     assert g.dtype == np.float32
     np.testing.assert_array_equal(g, [3.0, 12.0])
+
+
+def test_products_of_arrays_with_more_than_32_dimensions():
+    """``multiply``, ``matmul`` and ``vecdot`` (so ``x * y`` and ``x @ y`` on traced values)
+    raised "RuntimeError: this function only supports up to 32 dimensions" from
+    ``np.broadcast_shapes`` for arrays of 33 to 64 dimensions, which numpy's own products
+    handle; the shape check is now plain Python (same result and error message)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1,) * 37 + (2, 3, 2))
+    np.testing.assert_allclose(ea.multiply(x, x), x * x)
+    np.testing.assert_allclose(ea.matmul(x, np.swapaxes(x, -1, -2)),
+                               np.matmul(x, np.swapaxes(x, -1, -2)))
+    ea.check_grads(lambda a: ea.sum(a * a) + ea.sum(a @ ea.swapaxes(a, -1, -2)), (x,),
+                   order=2, modes=("fwd", "rev"))
+    with pytest.raises(ValueError, match=r"could not be broadcast together with shapes "
+                                         r"\(2,3\) \(3,2\)"):
+        ea.multiply(np.ones((2, 3)), np.ones((3, 2)))
