@@ -235,9 +235,14 @@ def value_and_grad(f, argnums=0, has_aux=False):
         partial, dyn, single = _argnums_wrapper(f, argnums, args, "grad", kwargs)
         res = vjp(partial, *dyn, has_aux=has_aux)
         out, fn = res[0], res[1]
+        if isinstance(out, (list, tuple, dict)) or out is None:
+            raise TypeError(
+                f"grad: f must return a scalar, got a {type(out).__name__}"
+                + ("; to return auxiliary values too, pass has_aux=True and return (scalar, aux)"
+                   if isinstance(out, (list, tuple)) and not has_aux else ""))
         shape = tuple(np.shape(out))
         dtype = np.result_type(out) if not isinstance(out, Tracer) else out.dtype
-        if shape != () or isinstance(out, (list, tuple, dict)):
+        if shape != ():
             raise TypeError(f"grad: f must return a scalar, got an output of shape {shape}")
         if np.dtype(dtype).kind not in "f":
             raise TypeError(f"grad: f must return a real floating scalar, got dtype {dtype}")

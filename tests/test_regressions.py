@@ -418,3 +418,23 @@ def test_products_of_arrays_with_more_than_32_dimensions():
     with pytest.raises(ValueError, match=r"could not be broadcast together with shapes "
                                          r"\(2,3\) \(3,2\)"):
         ea.multiply(np.ones((2, 3)), np.ones((3, 2)))
+
+
+def test_grad_of_a_function_returning_a_pytree_names_the_problem():
+    """``grad`` of an ``f`` returning a list, dict or (scalar, aux) tuple without
+    ``has_aux`` failed inside numpy ("Field elements must be 2- or 3-tuples", "invalid shape
+    in fixed-type tuple", "object of type 'numpy.float64' has no len()"): the output's
+    shape was taken before checking that it is an array. It is now a TypeError naming the
+    container (and pointing at has_aux for a tuple or list)."""
+    x = np.ones(3)
+    with pytest.raises(TypeError, match="must return a scalar, got a tuple; .*has_aux=True"):
+        ea.grad(lambda a: (ea.sum(a), {"x": a}))(x)
+    with pytest.raises(TypeError, match="must return a scalar, got a list"):
+        ea.grad(lambda a: [ea.sum(a)])(x)
+    with pytest.raises(TypeError, match="must return a scalar, got a dict"):
+        ea.value_and_grad(lambda a: {"loss": ea.sum(a)})(x)
+    with pytest.raises(TypeError, match="must return a scalar, got an output of shape"):
+        ea.grad(lambda a: a)(x)
+    g, aux = ea.grad(lambda a: (ea.sum(a), 1), has_aux=True)(x)
+    np.testing.assert_array_equal(g, np.ones(3))
+    assert aux == 1
