@@ -248,18 +248,20 @@ def run(p: Plan, operands, step_fn=None, keep=None):
 
     Returns the result and the list of step results; with ``keep`` (a set of step
     indices) only those are kept, the others are None, so that the backward pass holds
-    no more intermediates than it reads.
+    no more intermediates than it reads. Each value is read by exactly one step, and is
+    let go as soon as that step has run.
     """
-    ops = list(operands)
+    n = len(operands)
+    vals = list(operands) + [None] * len(p.steps)
     results = []
     for j, step in enumerate(p.steps):
-        args = [ops[pos] for pos in step.positions]
-        for pos in reversed(step.positions):
-            del ops[pos]
+        args = [vals[i] for i in step.args]
+        for i in step.args:
+            vals[i] = None
         out = step.run(*args) if step_fn is None else step_fn(step, *args)
-        ops.append(out)
+        vals[n + j] = out
         results.append(out if keep is None or j in keep else None)
-    return ops[0], results
+    return vals[-1], results
 
 
 def contract(spec: Spec, *arrays, optimize="auto") -> np.ndarray:

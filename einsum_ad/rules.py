@@ -49,9 +49,9 @@ def _step(step, *operands):
     return step.run(*operands)
 
 
-def _adjoint_of(adj, g, vals):
-    """The generic rule on one step: an operand's cotangent from the step's ``StepAdjoint``."""
-    others = [vals[m] for m in adj.others]
+def _adjoint_of(adj, g, others):
+    """The generic rule on one step: an operand's cotangent from the step's ``StepAdjoint``,
+    the output cotangent ``g`` and the values of the other operands it reads."""
     if isinstance(g, Tracer) or any(isinstance(x, Tracer) for x in others):
         out = einsum_p(g, *others, spec=adj.contraction, optimize=False)
         if adj.spread is not None:
@@ -62,9 +62,14 @@ def _adjoint_of(adj, g, vals):
 
 
 def _needs(p, n, argnums):
-    """For a plan and the differentiated operands: which values need a cotangent, which
-    values the backward reads (operands i < n, step results n + j; None when that is every
-    operand), and which step results the forward must keep. Memoised on the plan."""
+    """What the backward of plan ``p`` does for the differentiated operands ``argnums``.
+
+    Values are numbered as in the plan's steps (operand i < n, step j's result n + j).
+    Returns (read, keep, program): the operands the backward reads (None: all of them), the
+    step results the forward must keep, and the backward program, ``(j, ((i, adjoint,
+    ids of the values it reads), ...))`` per step whose result needs a cotangent, last step
+    first. Memoised on the plan.
+    """
     found = p.memo.get(argnums)
     if found is not None:
         return found
@@ -72,15 +77,22 @@ def _needs(p, n, argnums):
     for j, step in enumerate(p.steps):
         if need.intersection(step.args):
             need.add(n + j)
-    read = set()
-    for step in p.steps:
+    read, program = set(), []
+    for j in range(len(p.steps) - 1, -1, -1):
+        step = p.steps[j]
+        if n + j not in need:
+            continue
+        todo = []
         for pos, i in enumerate(step.args):
             if i in need:
-                read.update(step.args[m] for m in step.adjoints[pos].others)
+                adj = step.adjoints[pos]
+                others = tuple(step.args[m] for m in adj.others)
+                read.update(others)
+                todo.append((i, adj, others))
+        program.append((j, tuple(todo)))
     keep = frozenset(i - n for i in read if i >= n)
-    # None: every operand is read (hold them all as they are)
     read = None if read.issuperset(range(n)) else frozenset(read)
-    p.memo[argnums] = found = (frozenset(need), read, keep)
+    p.memo[argnums] = found = (read, keep, tuple(program))
     return found
 
 
@@ -94,34 +106,37 @@ def _einsum_fwd_vjp(args, params, argnums):
         dtypes.append(a.dtype)
     p = _contract.plan(params["spec"], shapes, dtypes, params.get("optimize", "auto"))
     n = len(args)
-    need, read, keep = p.memo.get(argnums) or _needs(p, n, argnums)
+    read, keep, program = p.memo.get(argnums) or _needs(p, n, argnums)
     steps = p.steps
+    step_fn = None if plain else _step
     checkpoint = len(steps) > 1 and params.get("checkpoint", False)
     if len(steps) == 1:
-        ans, mids = (steps[0].run(*args) if plain else _step(steps[0], *args)), ()
+        ans, mids = (steps[0].run(*args) if plain else _step(steps[0], *args)), [None]
     else:
-        ans, mids = _contract.run(p, args, step_fn=None if plain else _step,
-                                  keep=() if checkpoint else keep)
+        ans, mids = _contract.run(p, args, step_fn=step_fn, keep=() if checkpoint else keep)
     # hold only what the backward reads (all operands when it recomputes intermediates)
-    held = args if checkpoint or read is None else tuple(a if i in read else None
-                                                         for i, a in enumerate(args))
+    held = args if checkpoint or read is None else [a if i in read else None
+                                                    for i, a in enumerate(args)]
 
     def vjp(g):
         inter = mids
         if checkpoint:  # recompute the intermediates instead of having kept them
-            inter = _contract.run(p, held, step_fn=_step, keep=keep)[1]
-        cts = {n + len(steps) - 1: g}
-        for j in range(len(steps) - 1, -1, -1):
-            gj = cts.pop(n + j, None)
-            if gj is None:
-                continue
-            step = steps[j]
-            vals = [held[i] if i < n else inter[i - n] for i in step.args]
-            for pos, i in enumerate(step.args):
-                if i in need:
-                    c = _adjoint_of(step.adjoints[pos], gj, vals)
-                    cts[i] = c if i not in cts else add_p(cts[i], c)
-        return tuple(cts.get(i) for i in argnums)
+            inter = _contract.run(p, held, step_fn=step_fn, keep=keep)[1]
+        vals = list(held) + list(inter)
+        fast = plain and not isinstance(g, Tracer)
+        cts = [None] * len(vals)
+        cts[-1] = g
+        for j, todo in program:
+            gj = cts[n + j]
+            cts[n + j] = None
+            for i, adj, others in todo:
+                ops = [vals[o] for o in others]
+                if fast:
+                    c = adj.run(gj, *ops)
+                    cts[i] = c if adj.spread is None else adj.spread_run(c)
+                else:
+                    cts[i] = _adjoint_of(adj, gj, ops)
+        return tuple(cts[i] for i in argnums)
 
     if len(steps) > 1 or not plain:
         return ans, vjp
