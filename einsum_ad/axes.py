@@ -273,8 +273,10 @@ def sum(a, axis=None, dtype=None, keepdims=False):  # noqa: A001 - numpy's name
 def mean(a, axis=None, dtype=None, keepdims=False):
     """The mean over ``axis``: one einsum node, with ``1/n`` folded into the contraction.
 
-    Integer and bool inputs give float64, as in numpy. A mean over zero elements is NaN for
-    plain arrays (with numpy's RuntimeWarning) and a ValueError for traced values.
+    Integer and bool inputs give float64, as in numpy. float16 input (with no ``dtype``) is
+    averaged in float32 and cast back, as numpy does (one astype node more). A mean over
+    zero elements is NaN for plain arrays (with numpy's RuntimeWarning) and a ValueError for
+    traced values.
 
     Examples:
         >>> import numpy as np, einsum_ad as ea
@@ -283,6 +285,9 @@ def mean(a, axis=None, dtype=None, keepdims=False):
     """
     a = _check_operand(a, 0, "mean")
     labels, out, ones, n = _reduce_labels(a, axis, keepdims, "mean")
+    # as numpy: float16 (with no dtype asked for) is averaged in float32, since its sum
+    # overflows past 65504 and 1/n underflows past 2**24 elements; then cast back
+    half = dtype is None and np.dtype(a.dtype) == np.float16
     if dtype is None:
         dtype = np.float64 if np.dtype(a.dtype).kind in "biu" else a.dtype
     dtype = np.dtype(dtype)
@@ -293,4 +298,7 @@ def mean(a, axis=None, dtype=None, keepdims=False):
         warnings.warn("Mean of empty slice.", RuntimeWarning, stacklevel=2)
         shape = tuple(1 if lab >= a.ndim else a.shape[lab] for lab in out)
         return _finish(np.full(shape, np.nan, dtype=dtype))
+    if half:  # one astype node more
+        res = _reduce(a, [labels], out, ones, np.dtype(np.float32), 1.0 / n)
+        return _finish(rules.astype_p(res, dtype=dtype))
     return _reduce(a, [labels], out, ones, dtype, 1.0 / n)

@@ -438,3 +438,23 @@ def test_grad_of_a_function_returning_a_pytree_names_the_problem():
     g, aux = ea.grad(lambda a: (ea.sum(a), 1), has_aux=True)(x)
     np.testing.assert_array_equal(g, np.ones(3))
     assert aux == 1
+
+
+def test_mean_of_float16_is_computed_in_float32_like_numpy():
+    """``mean`` of float16 summed in float16: past 65504 the sum overflowed (the mean of
+    200,000 halves was inf, numpy's 0.5) and past 2**24 elements 1/n underflowed (NaN).
+    numpy averages float16 in float32 and casts back when no dtype is asked for; so does
+    ``mean`` now. An explicit ``dtype=float16`` still computes in float16, as numpy does."""
+    x = np.full(200_000, 0.5, np.float16)
+    m = ea.mean(x)
+    assert m.dtype == np.float16 and m == np.mean(x) == 0.5
+    g = ea.grad(lambda a: ea.mean(a))(x)
+    assert g.dtype == np.float16
+    np.testing.assert_allclose(g, np.float16(1 / 200_000), rtol=1e-3)
+    r = np.random.default_rng(0).uniform(0, 1, (30, 50)).astype(np.float16)
+    for kw in [{"axis": 0}, {"axis": 1, "keepdims": True}, {"axis": (0, 1)}]:
+        got, want = ea.mean(r, **kw), np.mean(r, **kw)
+        assert got.dtype == want.dtype and np.shape(got) == np.shape(want)
+        np.testing.assert_allclose(got, want, rtol=1e-3)
+    with np.errstate(over="ignore"):
+        assert ea.mean(x, dtype=np.float16) == np.mean(x, dtype=np.float16)  # inf, both
