@@ -88,6 +88,25 @@ STEPS = {
               lambda h, x, y: h * torch.trace(h @ h.T) * 0.1),
     "norm": (lambda h, x, y: h / ea.linalg.norm(h, axis=1, keepdims=True),
              lambda h, x, y: h / torch.linalg.norm(h, dim=1, keepdim=True)),
+    "cos_expm1": (lambda h, x, y: ea.cos(h) + ea.expm1(0.5 * h) * ea.log1p(y * y),
+                  lambda h, x, y: torch.cos(h) + torch.expm1(0.5 * h) * torch.log1p(y * y)),
+    "minimum": (lambda h, x, y: ea.minimum(h, 0.5 * x) + ea.square(h) * 0.1,
+                lambda h, x, y: torch.minimum(h, 0.5 * x) + torch.square(h) * 0.1),
+    "tensordot": (lambda h, x, y: ea.tensordot(h, W, axes=([1], [1])) * 0.5 + h,
+                  lambda h, x, y: torch.tensordot(h, torch.tensor(W), dims=([1], [1])) * 0.5
+                  + h),
+    "diagonal": (lambda h, x, y: h + ea.diagonal(h[:, :2] @ h[:, 1:].T)[:, None] * 0.3,
+                 lambda h, x, y: h + torch.diagonal(h[:, :2] @ h[:, 1:].T)[:, None] * 0.3),
+    "broadcast": (lambda h, x, y: ea.sum(ea.broadcast_to(ea.expand_dims(h, 0), (2, 2, 3))
+                                         * y, axis=0) * 0.5,
+                  lambda h, x, y: torch.sum(h.unsqueeze(0).expand(2, 2, 3) * y, 0) * 0.5),
+    "moveaxis": (lambda h, x, y: ea.moveaxis(ea.reshape(h * x, (2, 3, 1)), 0, -1)[:, 0, :].T,
+                 lambda h, x, y: torch.movedim((h * x).reshape(2, 3, 1), 0, -1)[:, 0, :].T),
+    "split": (lambda h, x, y: ea.concatenate(ea.split(h, [1], axis=1)[::-1], axis=1) * h,
+              lambda h, x, y: torch.cat(torch.split(h, [1, 2], 1)[::-1], 1) * h),
+    "astype": (lambda h, x, y: ea.astype(ea.astype(h, np.float32), np.float64) * 0
+               + ea.astype(h * 3.0, np.int64) * 0.1 + h,
+               lambda h, x, y: (h * 3.0).trunc().detach() * 0.1 + h),
 }
 
 
