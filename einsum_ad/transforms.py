@@ -41,10 +41,32 @@ def _own_value(x, trace):
     return x
 
 
-def _user_array(x):
-    """A cotangent handed to the user: a writeable array, not a broadcast view."""
-    if isinstance(x, np.ndarray) and not x.flags.writeable:
-        return np.array(x)
+def _owner(x):
+    """The object that owns array ``x``'s memory (the end of its chain of bases)."""
+    b = x.base
+    while b is not None:
+        x = b
+        b = getattr(x, "base", None)
+    return id(x)
+
+
+def _owners(values):
+    return {_owner(v) for v in values if isinstance(v, np.ndarray)}
+
+
+def _user_array(x, seen):
+    """A derivative handed to the user: a writeable array sharing memory with nothing in
+    ``seen`` (the owners of what the user passed in and of the derivatives already handed
+    out), since a numpy user may update it in place; ``seen`` gains its owner. Rules may
+    return the same array for two operands (``add``: g and g), the cotangent itself, or a
+    read-only broadcast view: those are copied."""
+    if not isinstance(x, np.ndarray):
+        return x
+    owner = _owner(x)
+    if not x.flags.writeable or owner in seen:
+        x = np.array(x)
+        owner = id(x)
+    seen.add(owner)
     return x
 
 
@@ -84,6 +106,8 @@ def vjp(f, *primals, has_aux=False):
     out_vals = [_own_value(x, trace) for x in out_leaves]
     out = tree_unflatten(out_tree, out_vals)
 
+    in_owners = _owners([x._value for ls in leaves_in for x in ls])
+
     def vjp_fn(cotangent):
         ct_leaves, ct_tree = tree_flatten(cotangent)
         if ct_tree != out_tree:
@@ -97,6 +121,8 @@ def vjp(f, *primals, has_aux=False):
             if isinstance(o, Tracer) and o._trace is trace:
                 roots.append((o._node, c))
         cts = backward(roots, rules.accumulate, rules.fit) if roots else {}
+        seen = _owners(ct_leaves)
+        seen.update(in_owners)
         grads = []
         for leaves, treedef in zip(leaves_in, trees_in):
             gl = []
@@ -104,7 +130,7 @@ def vjp(f, *primals, has_aux=False):
                 c = cts.get(id(x._node))
                 if c is None:
                     c = np.zeros(x.shape, dtype=x.dtype)
-                gl.append(_user_array(c))
+                gl.append(_user_array(c, seen))
             grads.append(tree_unflatten(treedef, gl))
         return tuple(grads)
 
@@ -311,12 +337,13 @@ def jvp(f, primals, tangents, has_aux=False):
     finally:
         trace.done = True  # its tracers must not be used once f has returned
     ol, od = tree_flatten(result)
+    seen = _owners(tree_flatten(list(tangents))[0]) | _owners(tree_flatten(list(primals))[0])
     vals, tans = [], []
     for o in ol:
         if isinstance(o, Tracer) and o._trace is trace:
             vals.append(o._value)
             t = o._tangent
-            tans.append(np.zeros(o.shape, o.dtype) if t is None else _user_array(t))
+            tans.append(np.zeros(o.shape, o.dtype) if t is None else _user_array(t, seen))
         else:
             vals.append(o)
             tans.append(np.zeros(np.shape(o), np.result_type(o)))

@@ -458,3 +458,33 @@ def test_mean_of_float16_is_computed_in_float32_like_numpy():
         np.testing.assert_allclose(got, want, rtol=1e-3)
     with np.errstate(over="ignore"):
         assert ea.mean(x, dtype=np.float16) == np.mean(x, dtype=np.float16)  # inf, both
+
+
+def test_derivatives_handed_out_never_share_memory():
+    """``grad(lambda a, b: sum(tanh(a + b)), argnums=(0, 1))`` returned the *same* array for
+    both gradients (add's rule gives g to each operand), and ``vjp_fn(ct)`` could return
+    the user's cotangent itself or a view of it (``a.T.T``), as could ``jvp`` the tangent:
+    an in-place update of one gradient (``g_a *= 2``, an optimizer's ``g -= ...``) silently
+    changed the other or the caller's array. Every derivative handed out is now a writeable
+    array sharing memory with no other one and with nothing the caller passed in."""
+    x, y = np.ones(3), np.ones(3)
+    ga, gb = ea.grad(lambda a, b: ea.sum(ea.tanh(a + b)), argnums=(0, 1))(x, y)
+    assert not np.shares_memory(ga, gb)
+    ga *= 2
+    np.testing.assert_allclose(gb, 1 - np.tanh(2.0) ** 2)
+    ct = np.ones(3)
+    for f, args in [(lambda a, b: a + b, (x, y)), (lambda a: a.T.T, (x,)),
+                    (lambda a: ea.reshape(a, (3,)), (x,))]:
+        _, f_vjp = ea.vjp(f, *args)
+        grads = f_vjp(ct)
+        for i, g in enumerate(grads):
+            assert g.flags.writeable and not np.shares_memory(g, ct)
+            assert not any(np.shares_memory(g, a) for a in args)
+            assert not any(np.shares_memory(g, h) for h in grads[:i])
+    p = {"a": x, "b": y}
+    gp = ea.grad(lambda p: ea.sum(p["a"] - p["b"]))(p)
+    assert not np.shares_memory(gp["a"], gp["b"])
+    t = np.ones(3)
+    _, tans = ea.jvp(lambda a: (a, a * 1.0, a), (x,), (t,))
+    assert not any(np.shares_memory(s, t) for s in tans)
+    assert not np.shares_memory(tans[0], tans[2])
