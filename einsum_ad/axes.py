@@ -239,7 +239,10 @@ def _reduce(a, terms, out, kept_ones, dtype, scale):
     if kept_ones or scale != 1 or np.dtype(a.dtype) != dtype:
         ops.append(np.full((1,) * len(kept_ones), scale, dtype=dtype))
         terms = list(terms) + [kept_ones]
-    return lower(ops, terms, out)
+    res = lower(ops, terms, out)
+    if isinstance(res, np.ndarray) and np.may_share_memory(res, a):
+        res = res.copy()  # a reduction over no axis is the operand itself: numpy copies
+    return res
 
 
 def _reduce_labels(a, axis, keepdims, fname):

@@ -282,4 +282,7 @@ def astype(x, dtype):
     x = _check_operand(x, 0, "astype")
     if isinstance(x, Tracer) and np.dtype(dtype) == x.dtype:
         return x
-    return _finish(rules.astype_p(x, dtype=np.dtype(dtype)))
+    out = rules.astype_p(x, dtype=np.dtype(dtype))
+    if isinstance(out, np.ndarray) and np.may_share_memory(out, x):
+        out = out.copy()  # as numpy's astype: a new array, even for the same dtype
+    return _finish(out)

@@ -488,3 +488,15 @@ def test_derivatives_handed_out_never_share_memory():
     _, tans = ea.jvp(lambda a: (a, a * 1.0, a), (x,), (t,))
     assert not any(np.shares_memory(s, t) for s in tans)
     assert not np.shares_memory(tans[0], tans[2])
+
+
+def test_plain_reductions_over_no_axis_and_same_dtype_casts_return_new_arrays():
+    """``ea.sum(x, axis=())``, ``ea.mean(x, axis=())`` and ``ea.astype(x, x.dtype)``
+    returned ``x`` itself (an identity einsum, a no-copy cast), where numpy returns a new
+    array: writing into the result changed the caller's ``x``. They copy now, like numpy."""
+    x = np.arange(6.0).reshape(2, 3)
+    for res in (ea.sum(x, axis=()), ea.mean(x, axis=()), ea.sum(x, axis=(), dtype=float),
+                ea.astype(x, np.float64), ea.asarray(x).astype(np.float64)):
+        assert not np.shares_memory(res, x)
+        np.testing.assert_array_equal(res, x)
+    np.testing.assert_array_equal(ea.grad(lambda a: ea.sum(ea.sum(a, axis=()) * a))(x), 2 * x)
