@@ -36,12 +36,13 @@ def _stack(pieces, axis):
     return stack(pieces, axis=axis)
 
 
-def _assemble(pieces, lead, inner, axis=0):
+def _assemble(pieces, lead, inner, dtype, axis=0):
     """One array of shape ``lead + inner`` (axis 0) or ``inner + lead`` (axis -1) from
-    ``prod(lead)`` pieces of shape ``inner``, in C order."""
+    ``prod(lead)`` pieces of shape ``inner``, in C order; zeros of ``dtype`` when there
+    are no pieces (an empty input or output)."""
     shape = tuple(lead) + tuple(inner) if axis == 0 else tuple(inner) + tuple(lead)
     if not pieces:
-        return np.zeros(shape)
+        return np.zeros(shape, dtype=dtype)
     out = _stack(pieces, axis)
     return out.reshape(shape) if not isinstance(out, Tracer) else rules.reshape_p(out,
                                                                                  shape=shape)
@@ -63,8 +64,17 @@ def _single_output(out, fname):
     return tuple(np.shape(out)), (out.dtype if isinstance(out, Tracer) else np.result_type(out))
 
 
+def _row_dtype(in_dtype, out_dtype):
+    """The dtype of a reverse-mode Jacobian row for an input of ``in_dtype``: the input's,
+    made complex (at the wider precision) when the output is complex."""
+    if np.dtype(out_dtype).kind == "c" and np.dtype(in_dtype).kind != "c":
+        return np.result_type(in_dtype, out_dtype)
+    return np.dtype(in_dtype)
+
+
 def _rev_rows(partial, dyn, fname):
-    """(output shape, [row of the Jacobian for each output element: a tuple over ``dyn``]).
+    """(output shape and dtype, [row of the Jacobian for each output element: a tuple over
+    ``dyn``]).
 
     A row is the VJP of a unit cotangent ``e``. When the output is complex and an input is
     real, that VJP keeps only the real part of the row (the transpose of a real-linear map
@@ -74,13 +84,14 @@ def _rev_rows(partial, dyn, fname):
     shape, dtype = _single_output(out, fname)
     real_in = [np.dtype(x.dtype).kind != "c" for x in dyn]
     if np.dtype(dtype).kind != "c" or not any(real_in):
-        return shape, [fn(e) for e in _basis(shape, dtype)]
+        return shape, dtype, [fn(e) for e in _basis(shape, dtype)]
     rows = []
+    j = np.asarray(1j, dtype=dtype)  # in the output's precision (complex64 stays so)
     for e in _basis(shape, dtype):
-        re, im = fn(e), fn(1j * e)
-        rows.append(tuple(rules.sub_p(r, rules.mul(np.asarray(1j), i)) if real else r
+        re, im = fn(e), fn(j * e)
+        rows.append(tuple(rules.sub_p(r, rules.mul(j, i)) if real else r
                           for r, i, real in zip(re, im, real_in)))
-    return shape, rows
+    return shape, dtype, rows
 
 
 def jacrev(f, argnums=0):
@@ -102,8 +113,9 @@ def jacrev(f, argnums=0):
     def jac(*args, **kwargs):
         partial, dyn, single = _argnums_wrapper(f, argnums, args, "jacrev", kwargs)
         dyn = _array_args(dyn, "jacrev")
-        shape, rows = _rev_rows(partial, dyn, "jacrev")
-        jacs = tuple(_assemble([r[k] for r in rows], shape, x.shape)
+        shape, dtype, rows = _rev_rows(partial, dyn, "jacrev")
+        jacs = tuple(_assemble([r[k] for r in rows], shape, x.shape,
+                               _row_dtype(x.dtype, dtype))
                      for k, x in enumerate(dyn))
         return jacs[0] if single else jacs
 
@@ -139,8 +151,8 @@ def jacfwd(f, argnums=0):
     def jac(*args, **kwargs):
         partial, dyn, single = _argnums_wrapper(f, argnums, args, "jacfwd", kwargs)
         dyn = _array_args(dyn, "jacfwd")
-        shape, _ = _single_output(partial(*dyn), "jacfwd")
-        jacs = tuple(_assemble(_fwd_cols(partial, dyn, k), x.shape, shape, axis=-1)
+        shape, dtype = _single_output(partial(*dyn), "jacfwd")
+        jacs = tuple(_assemble(_fwd_cols(partial, dyn, k), x.shape, shape, dtype, axis=-1)
                      for k, x in enumerate(dyn))
         return jacs[0] if single else jacs
 
@@ -170,12 +182,13 @@ def hessian(f, argnums=0):
     def hess(*args, **kwargs):
         partial, dyn, single = _argnums_wrapper(f, argnums, args, "hessian", kwargs)
         dyn = _array_args(dyn, "hessian")
-        shape, _ = _single_output(partial(*dyn), "hessian")
-        rows = lambda *xs: _rev_rows(partial, xs, "hessian")[1]
+        shape, dtype = _single_output(partial(*dyn), "hessian")
+        rows = lambda *xs: _rev_rows(partial, xs, "hessian")[2]
         cols = [_fwd_cols(rows, dyn, k) for k in range(len(dyn))]
         out = tuple(
-            tuple(_assemble([_assemble([r[k1] for r in col], shape, x1.shape) for col in
-                             cols[k2]], x2.shape, shape + x1.shape, axis=-1)
+            tuple(_assemble([_assemble([r[k1] for r in col], shape, x1.shape,
+                                       _row_dtype(x1.dtype, dtype)) for col in cols[k2]],
+                            x2.shape, shape + x1.shape, _row_dtype(x1.dtype, dtype), axis=-1)
                   for k2, x2 in enumerate(dyn))
             for k1, x1 in enumerate(dyn))
         return out[0][0] if single else out

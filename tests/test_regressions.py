@@ -500,3 +500,23 @@ def test_plain_reductions_over_no_axis_and_same_dtype_casts_return_new_arrays():
         assert not np.shares_memory(res, x)
         np.testing.assert_array_equal(res, x)
     np.testing.assert_array_equal(ea.grad(lambda a: ea.sum(ea.sum(a, axis=()) * a))(x), 2 * x)
+
+
+def test_jacobians_keep_single_precision_and_empty_ones_their_dtype():
+    """Jacobians lost their dtype in two places: an empty one (a size-0 input or output)
+    was float64 whatever the inputs (``np.zeros(shape)``), and ``jacrev`` of a float32 to
+    complex64 function was complex128 (its ``1j`` was a complex128 constant). Empty
+    Jacobians now have the dtype their pieces would have, and the ``1j`` is in the output's
+    precision."""
+    x0 = np.ones(0, np.float32)
+    y = np.ones(3, np.float32)
+    assert ea.jacrev(lambda a: a * 2)(x0).dtype == np.float32
+    assert ea.jacfwd(lambda a: a * 2)(x0).dtype == np.float32
+    assert ea.hessian(lambda a: ea.sum(a * a))(x0).dtype == np.float32
+    assert ea.jacrev(lambda a: a[:0] * 2)(y).dtype == np.float32
+    assert ea.jacfwd(lambda a: a[:0] * 2)(y).dtype == np.float32
+    f = lambda a: ea.exp(a * np.complex64(1j))
+    assert ea.jacrev(f)(y).dtype == ea.jacfwd(f)(y).dtype == np.complex64
+    np.testing.assert_allclose(ea.jacrev(f)(y), ea.jacfwd(f)(y), rtol=1e-6)
+    assert ea.jacrev(lambda a: a[:0] * np.complex64(1j))(y).dtype == np.complex64
+    assert ea.hessian(lambda a: ea.sum(ea.exp(a * np.complex64(1j))))(y).dtype == np.complex64
