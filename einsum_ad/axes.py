@@ -24,8 +24,17 @@ import warnings
 import numpy as np
 
 from . import rules
-from .core import Tracer
-from .multilinear import AxisError, _check_operand, _finish, lower
+from .core import Tracer, unwrap
+from .multilinear import (
+    _NOVALUE,
+    AxisError,
+    _check_operand,
+    _store_out,
+    _where_mask,
+    _zero_d_axis,
+    lower,
+)
+from .rules_elementwise import where_p
 
 __all__ = ["transpose", "permute_dims", "swapaxes", "moveaxis", "matrix_transpose",
            "diagonal", "trace", "sum", "mean"]
@@ -257,51 +266,92 @@ def _reduce_labels(a, axis, keepdims, fname):
     return labels, out, ones, count
 
 
-def sum(a, axis=None, dtype=None, keepdims=False):  # noqa: A001 - numpy's name
-    """Sum over ``axis`` (None: all; an int; a tuple), optionally keeping size-1 axes.
+def _initial_scalar(initial, fname):
+    if np.ndim(unwrap(initial)) != 0 or isinstance(initial, Tracer):
+        raise ValueError(f"{fname}: initial must be a plain scalar, got "
+                         f"{type(initial).__name__} of shape {np.shape(unwrap(initial))}")
+    return initial
+
+
+def sum(a, axis=None, dtype=None, out=None, keepdims=False,  # noqa: A001 - numpy's name
+        initial=_NOVALUE, where=True):
+    """Sum over ``axis`` (None: all; an int; a tuple), with numpy's signature.
 
     One einsum node (``keepdims`` and the accumulator dtype are folded in as a constant
-    operand; see the module docstring).
+    operand; see the module docstring). ``where`` (a boolean mask broadcastable to ``a``)
+    adds one ``where`` node that zeroes the excluded elements (an excluded inf or NaN
+    stays out of the sum, as in numpy); ``initial`` (a scalar, cast to the result dtype)
+    adds one ``add`` node. ``out`` (plain arrays only) receives the result and is returned.
+    A 0-d ``a`` accepts ``axis=0`` or ``-1`` (no reduction), as numpy's ``sum`` does.
 
     Examples:
         >>> import numpy as np, einsum_ad as ea
         >>> ea.sum(np.ones((2, 3, 4)), axis=(0, -1), keepdims=True).shape
         (1, 3, 1)
+        >>> ea.sum(np.array([1.0, np.inf, 2.0]), where=np.array([True, False, True]))
+        np.float64(3.0)
     """
     a = _check_operand(a, 0, "sum")
-    labels, out, ones, _ = _reduce_labels(a, axis, keepdims, "sum")
-    return _reduce(a, [labels], out, ones, _sum_dtype(a.dtype, dtype), 1)
+    axis = _zero_d_axis(a, axis)
+    mask = _where_mask(where, a, "sum")
+    if mask is not None:
+        a = where_p(mask, a, np.zeros((), dtype=a.dtype))
+    labels, out_labels, ones, _ = _reduce_labels(a, axis, keepdims, "sum")
+    res = _reduce(a, [labels], out_labels, ones, _sum_dtype(a.dtype, dtype), 1)
+    if initial is not _NOVALUE:
+        initial = _initial_scalar(initial, "sum")
+        res = rules.add_p(res, np.asarray(initial).astype(res.dtype))
+    return _store_out(res, out, "sum")
 
 
-def mean(a, axis=None, dtype=None, keepdims=False):
-    """The mean over ``axis``: one einsum node, with ``1/n`` folded into the contraction.
+def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
+    """The mean over ``axis``, with numpy's signature: one einsum node, with ``1/n`` folded
+    into the contraction.
 
     Integer and bool inputs give float64, as in numpy. float16 input (with no ``dtype``) is
     averaged in float32 and cast back, as numpy does (one astype node more). A mean over
     zero elements is NaN for plain arrays (with numpy's RuntimeWarning) and a ValueError for
-    traced values.
+    traced values. ``where`` (a boolean mask broadcastable to ``a``) averages the selected
+    elements only: a ``where`` node, the einsum sum, and a division by the (constant)
+    counts; a position with nothing selected is NaN, as in numpy. ``out`` (plain arrays
+    only) receives the result and is returned.
 
     Examples:
         >>> import numpy as np, einsum_ad as ea
         >>> ea.mean(np.arange(6.0).reshape(2, 3), axis=-1)
         array([1., 4.])
+        >>> ea.mean(np.arange(6.0).reshape(2, 3), -1, None, None, False,
+        ...         where=np.array([True, True, False]))
+        array([0.5, 3.5])
     """
     a = _check_operand(a, 0, "mean")
-    labels, out, ones, n = _reduce_labels(a, axis, keepdims, "mean")
+    mask = _where_mask(where, a, "mean")
+    labels, out_labels, ones, n = _reduce_labels(a, axis, keepdims, "mean")
     # as numpy: float16 (with no dtype asked for) is averaged in float32, since its sum
     # overflows past 65504 and 1/n underflows past 2**24 elements; then cast back
     half = dtype is None and np.dtype(a.dtype) == np.float16
     if dtype is None:
         dtype = np.float64 if np.dtype(a.dtype).kind in "biu" else a.dtype
     dtype = np.dtype(dtype)
-    if n == 0:
+    acc = np.dtype(np.float32) if half else dtype
+    if mask is not None:
+        axes = _axis_tuple(axis, a.ndim, "mean")
+        counts = np.sum(mask, axis=axes, keepdims=keepdims).astype(acc)
+        total = _reduce(where_p(mask, a, np.zeros((), dtype=a.dtype)), [labels], out_labels,
+                        ones, acc, 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if not np.all(counts):
+                warnings.warn("Mean of empty slice.", RuntimeWarning, stacklevel=2)
+            res = rules.div_p(total, counts)
+    elif n == 0:
         if isinstance(a, Tracer):
             raise ValueError(f"mean: the mean over axis {axis!r} of an array of shape "
                              f"{tuple(a.shape)} averages zero elements")
         warnings.warn("Mean of empty slice.", RuntimeWarning, stacklevel=2)
-        shape = tuple(1 if lab >= a.ndim else a.shape[lab] for lab in out)
-        return _finish(np.full(shape, np.nan, dtype=dtype))
-    if half:  # one astype node more
-        res = _reduce(a, [labels], out, ones, np.dtype(np.float32), 1.0 / n)
-        return _finish(rules.astype_p(res, dtype=dtype))
-    return _reduce(a, [labels], out, ones, dtype, 1.0 / n)
+        shape = tuple(1 if lab >= a.ndim else a.shape[lab] for lab in out_labels)
+        res = np.full(shape, np.nan, dtype=dtype)
+    else:
+        res = _reduce(a, [labels], out_labels, ones, acc, 1.0 / n)
+    if acc != dtype:  # float16: one astype node more
+        res = rules.astype_p(res, dtype=dtype)
+    return _store_out(res, out, "mean")

@@ -15,7 +15,15 @@ import numpy as np
 
 from . import rules
 from .core import Tracer
-from .multilinear import _check_operand, _finish, _pair
+from .multilinear import (
+    _NOVALUE,
+    _check_operand,
+    _finish,
+    _pair,
+    _store_out,
+    _where_mask,
+    _zero_d_axis,
+)
 from .rules_elementwise import (
     abs_p,
     const,
@@ -248,31 +256,57 @@ greater_equal = _comparison(greater_equal_p, "greater_equal", ">=")
 # ======================================================================== reductions
 
 
-def _extremum(prim, name, a, axis, keepdims):
+def _extremum(prim, pair_prim, name, a, axis, out, keepdims, initial, where):
     x = _check_operand(a, 0, name)
-    axes = normalize_axes(axis, x.ndim, name)
+    axes = normalize_axes(_zero_d_axis(x, axis), x.ndim, name)
+    mask = _where_mask(where, x, name)
+    if initial is not _NOVALUE:
+        if isinstance(initial, Tracer) or np.ndim(initial) != 0:
+            raise ValueError(f"{name}: initial must be a plain scalar, got "
+                             f"{type(initial).__name__} of shape {np.shape(initial)}")
+        initial = np.asarray(initial).astype(x.dtype)
+    if mask is not None:
+        if initial is _NOVALUE:
+            raise ValueError(f"{name}: where= needs initial= (the {name} of no elements is "
+                             "undefined, and where= may select none)")
+        x = where_p(mask, x, initial)
     if builtins.any(x.shape[ax] == 0 for ax in axes):
-        raise ValueError(f"{name}: zero-size reduction over axis {axis} of an array of shape "
-                         f"{tuple(x.shape)}; the {name} of no elements is undefined")
-    return _finish(prim(x, axis=axes, keepdims=bool(keepdims)))
+        if initial is _NOVALUE:
+            raise ValueError(f"{name}: zero-size reduction over axis {axis} of an array of "
+                             f"shape {tuple(x.shape)}; the {name} of no elements is undefined "
+                             "(give initial=)")
+        # nothing to reduce: initial everywhere, still connected to x (zero derivative)
+        res = rules.add_p(reduce_sum(x, axes, keepdims=bool(keepdims)), initial)
+        return _store_out(res, out, name)
+    res = prim(x, axis=axes, keepdims=bool(keepdims))
+    if initial is not _NOVALUE:
+        res = pair_prim(res, initial)
+    return _store_out(res, out, name)
 
 
-def max(a, axis=None, keepdims=False):
+def max(a, axis=None, out=None, keepdims=False, initial=_NOVALUE, where=True):
     """The maximum over ``axis`` (None: all axes; an int or a tuple; negatives count from
-    the end). NaN propagates. Ties split the derivative equally among the tied maxima (as
-    JAX does).
+    the end), with numpy's signature. NaN propagates. Ties split the derivative equally
+    among the tied maxima (as JAX does).
+
+    ``initial`` (a scalar) takes part in the maximum (``maximum(max(a), initial)``; it is
+    the result of an empty reduction); ``where`` (a boolean mask broadcastable to ``a``,
+    needs ``initial``) leaves out the unselected elements. ``out`` (plain arrays only)
+    receives the result and is returned. A 0-d ``a`` accepts ``axis=0`` or ``-1``.
 
     Examples:
         >>> import numpy as np, einsum_ad as ea
         >>> ea.grad(lambda x: ea.max(x))(np.array([1.0, 3.0, 3.0]))
         array([0. , 0.5, 0.5])
+        >>> ea.max(np.array([1.0, 5.0]), initial=2.0, where=np.array([True, False]))
+        np.float64(2.0)
     """
-    return _extremum(max_p, "max", a, axis, keepdims)
+    return _extremum(max_p, maximum_p, "max", a, axis, out, keepdims, initial, where)
 
 
-def min(a, axis=None, keepdims=False):
+def min(a, axis=None, out=None, keepdims=False, initial=_NOVALUE, where=True):
     """The minimum over ``axis``; like :func:`max` (ties split the derivative equally)."""
-    return _extremum(min_p, "min", a, axis, keepdims)
+    return _extremum(min_p, minimum_p, "min", a, axis, out, keepdims, initial, where)
 
 
 amax, amin = max, min

@@ -179,14 +179,10 @@ def _install_operators():
     T.squeeze = lambda s, axis=None: squeeze(s, axis)
     # numpy's signatures, ``out`` included: ``np.sum(tracer)`` calls ``tracer.sum(axis=None,
     # dtype=None, out=None)``, and ``np.transpose(tracer)`` calls ``tracer.transpose(None)``
-    T.max = lambda s, axis=None, out=None, keepdims=False: max(
-        _no_out(s, out, "max"), axis, keepdims)
-    T.min = lambda s, axis=None, out=None, keepdims=False: min(
-        _no_out(s, out, "min"), axis, keepdims)
-    T.sum = lambda s, axis=None, dtype=None, out=None, keepdims=False: sum(
-        _no_out(s, out, "sum"), axis, dtype, keepdims)
-    T.mean = lambda s, axis=None, dtype=None, out=None, keepdims=False: mean(
-        _no_out(s, out, "mean"), axis, dtype, keepdims)
+    T.max = max
+    T.min = min
+    T.sum = sum
+    T.mean = mean
     T.dot = lambda s, o: dot(s, o)
     T.transpose = lambda s, *axes: transpose(s, _method_axes(axes))
     T.swapaxes = lambda s, axis1, axis2: swapaxes(s, axis1, axis2)

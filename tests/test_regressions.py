@@ -520,3 +520,70 @@ def test_jacobians_keep_single_precision_and_empty_ones_their_dtype():
     np.testing.assert_allclose(ea.jacrev(f)(y), ea.jacfwd(f)(y), rtol=1e-6)
     assert ea.jacrev(lambda a: a[:0] * np.complex64(1j))(y).dtype == np.complex64
     assert ea.hessian(lambda a: ea.sum(ea.exp(a * np.complex64(1j))))(y).dtype == np.complex64
+
+
+def test_reductions_take_numpy_positional_order_and_out():
+    """``sum``/``mean`` were ``(a, axis, dtype, keepdims)`` and ``max``/``min``
+    ``(a, axis, keepdims)``, so a call written for numpy, ``ea.sum(x, 0, None, None, True)``
+    or ``ea.max(x, 0, None, True)``, raised or meant something else; ``out=`` was not
+    accepted. They now take numpy's order ``(a, axis, dtype, out, keepdims, ...)`` and
+    ``(a, axis, out, keepdims, ...)``; ``out`` is written and returned for plain arrays and
+    is a TypeError for traced values (immutable)."""
+    x = np.arange(6.0).reshape(2, 3)
+    for name, args in (("sum", (0, None, None, True)), ("mean", (1, None, None, True)),
+                       ("max", (0, None, True)), ("min", (1, None, True)),
+                       ("amax", (0, None, True))):
+        np.testing.assert_array_equal(getattr(ea, name)(x, *args), getattr(np, name)(x, *args))
+    for name in ("sum", "mean", "max", "min"):
+        out = np.zeros(3)
+        assert getattr(ea, name)(x, axis=0, out=out) is out
+        np.testing.assert_array_equal(out, getattr(np, name)(x, axis=0))
+        with pytest.raises(TypeError, match="out= cannot be used with traced"):
+            ea.grad(lambda a, name=name: getattr(ea, name)(a, out=np.zeros(())))(x)
+    with pytest.raises(ValueError, match=r"out has shape \(2,\)"):
+        ea.sum(x, 0, out=np.zeros(2))
+    # the traced methods follow the same order (np.sum(tracer, ...) calls them)
+    g = ea.grad(lambda a: ea.sum(a.sum(0, None, None, True) * a.max(1, None, True)))(x)
+    np.testing.assert_allclose(g, ea.grad(
+        lambda a: ea.sum(ea.sum(a, 0, keepdims=True) * ea.max(a, 1, keepdims=True)))(x))
+
+
+def test_reductions_implement_initial_and_where():
+    """``initial=`` and ``where=`` of numpy's reductions raised TypeError (unexpected
+    keyword). ``sum(initial=, where=)``, ``mean(where=)`` and ``max``/``min(initial=,
+    where=)`` are implemented, on plain and traced values: where= selects with a where node
+    (an excluded inf stays out, as in numpy), initial= takes part in the result (and is
+    the max of an empty reduction); max without initial under where= is numpy's
+    ValueError."""
+    x = np.array([[1.0, 5.0, np.inf], [3.0, 2.0, 4.0]])
+    m = np.array([True, True, False])
+    np.testing.assert_array_equal(ea.sum(x, 1, where=m, initial=1.0),
+                                  np.sum(x, 1, where=m, initial=1.0))
+    np.testing.assert_array_equal(ea.mean(x, 1, where=m), np.mean(x, 1, where=m))
+    np.testing.assert_array_equal(ea.max(x, 1, where=m, initial=2.5),
+                                  np.max(x, 1, where=m, initial=2.5))
+    np.testing.assert_array_equal(ea.min(np.zeros((0, 2)), 0, initial=7.0), [7.0, 7.0])
+    with pytest.raises(ValueError, match="where= needs initial="):
+        ea.max(x, where=m)
+    with pytest.raises(ValueError, match="does not broadcast"):
+        ea.sum(x, where=np.ones(2, bool))
+    y = x[:, :2]
+    ea.check_grads(lambda a: ea.max(a, 1, initial=2.5) + ea.sum(a, 1, initial=1.0),
+                   (y,), order=2, modes=("fwd", "rev"))
+    np.testing.assert_array_equal(ea.grad(lambda a: ea.sum(a, where=m))(x),
+                                  np.array([m, m], float))
+    np.testing.assert_allclose(ea.grad(lambda a: ea.sum(ea.mean(a, 1, where=a < 4.5)))(x),
+                               [[1.0, 0, 0], [1 / 3, 1 / 3, 1 / 3]])
+
+
+def test_ufunc_reductions_accept_axis_0_on_0d_arrays():
+    """``ea.sum(np.array(3.0), axis=0)`` raised AxisError where numpy's ufunc reductions
+    (sum, max, min) accept ``axis=0`` or ``-1`` on a 0-d array and reduce nothing.
+    (``mean`` keeps numpy's AxisError.)"""
+    a = np.array(3.0)
+    for name in ("sum", "max", "min"):
+        for axis in (0, -1):
+            assert getattr(ea, name)(a, axis=axis) == getattr(np, name)(a, axis=axis) == 3.0
+    assert float(ea.grad(lambda t: ea.sum(t, axis=0) * ea.max(t, axis=-1))(a)) == 6.0
+    with pytest.raises(np.exceptions.AxisError):
+        ea.mean(a, axis=0)
