@@ -27,6 +27,7 @@ from .core import Tracer, unwrap
 from .multilinear import (  # noqa: F401  (re-exported)
     _check_operand,
     _finish,
+    _is_pyscalar,
     _pair,
     asarray,
     dot,
@@ -120,7 +121,19 @@ def negative(a):
 
 
 def divide(a, b):
-    """Elementwise true division with broadcasting."""
+    """Elementwise true division with broadcasting.
+
+    As in numpy, integer and bool operands divide in float64, so a Python int next to an
+    integer array need not fit that array's dtype (``divide(int8_array, 300)`` is float64).
+    """
+    if _is_pyscalar(a) != _is_pyscalar(b):
+        k = 0 if _is_pyscalar(a) else 1  # which one is the Python scalar
+        other = _check_operand(b if k == 0 else a, 1 - k, "divide")
+        scalar = a if k == 0 else b
+        if isinstance(scalar, int) and not isinstance(scalar, bool) \
+                and np.dtype(other.dtype).kind in "biu":
+            scalar = np.float64(scalar)  # what numpy's integer division computes in
+        a, b = (scalar, other) if k == 0 else (other, scalar)
     return _finish(rules.div_p(*_pair(a, b)))
 
 

@@ -587,3 +587,18 @@ def test_ufunc_reductions_accept_axis_0_on_0d_arrays():
     assert float(ea.grad(lambda t: ea.sum(t, axis=0) * ea.max(t, axis=-1))(a)) == 6.0
     with pytest.raises(np.exceptions.AxisError):
         ea.mean(a, axis=0)
+
+
+def test_divide_of_integer_array_by_out_of_range_python_int_is_float64():
+    """``ea.divide(int8_array, 300)`` (and ``300 / traced_int8``) raised OverflowError: the
+    weak Python int was first cast to int8, as for ``add``. numpy divides integers in
+    float64, so there the int need not fit; ``divide`` now hands such an int over as
+    float64 and matches numpy (values and dtype)."""
+    a = np.array([1, -2], np.int8)
+    for x, y in ((a, 300), (300, a), (np.array([3], np.uint8), -1), (a, 2)):
+        res, ref = ea.divide(x, y), np.divide(x, y)
+        assert res.dtype == ref.dtype == np.float64
+        np.testing.assert_array_equal(res, ref)
+    assert ea.divide(np.ones(2, np.float32), 300).dtype == np.float32
+    with pytest.raises(OverflowError):
+        ea.add(a, 300)  # as numpy: only true division promotes
