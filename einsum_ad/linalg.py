@@ -7,7 +7,8 @@ import numpy as np
 from .axes import _axis_tuple
 from .core import Tracer
 from .multilinear import _check_operand, _finish, lower
-from .rules_elementwise import sqrt_p
+from .rules import astype_p
+from .rules_elementwise import conj_p, sqrt_p
 
 __all__ = ["norm"]
 
@@ -28,8 +29,9 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 - numpy's name
         keepdims: keep the reduced axes with size 1.
 
     Returns:
-        The norm(s), real. A traced complex ``x`` raises TypeError (``|x|^2`` needs a
-        conjugate, which an einsum node cannot express); plain complex arrays work.
+        The norm(s), real. For complex ``x``, ``sqrt(Re(einsum(conj(x), x)))``: a traced
+        complex ``x`` adds a ``conj`` node before the einsum and an ``astype`` node (the
+        real part) after it.
 
     Examples:
         >>> import numpy as np, einsum_ad as ea
@@ -63,9 +65,8 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 - numpy's name
         out = [k for k in labels if k not in axes]
         ops, terms = [x, x], [labels, labels]
     if np.dtype(x.dtype).kind == "c":
-        if isinstance(x, Tracer):
-            raise TypeError(f"norm: traced complex input (shape {tuple(x.shape)}): |x|^2 "
-                            "needs a conjugate, which an einsum node cannot express")
-        ops[0] = np.conj(x)
-        return _finish(np.sqrt(lower(ops, terms, out).real))
+        # sum(conj(x) x) is real: its real part (an astype node), then the square root
+        ops[0] = conj_p(x) if isinstance(x, Tracer) else np.conj(x)
+        real = np.finfo(x.dtype).dtype
+        return _finish(sqrt_p(astype_p(lower(ops, terms, out), dtype=real)))
     return _finish(sqrt_p(lower(ops, terms, out)))

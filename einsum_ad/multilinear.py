@@ -6,8 +6,8 @@ integer labels (the interleaved form), so no lowering is limited to 52 letters. 
 permutations, diagonals and reductions are in ``axes.py``.
 
 Complex operands: ``vdot`` and ``vecdot`` conjugate their first argument, as numpy does.
-einsum cannot conjugate, so a *traced* complex first argument raises TypeError; a plain
-one is conjugated before it enters the node (a real array is its own conjugate).
+einsum cannot conjugate: a plain complex first argument is conjugated before it enters the
+node, a *traced* one through one ``conj`` node first (a real array is its own conjugate).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy as np
 
 from . import rules
 from .core import Tracer, unwrap
+from .rules_elementwise import conj_p
 from .subscripts import normalize, parse
 
 __all__ = ["einsum", "matmul", "multiply", "dot", "vdot", "inner", "outer", "tensordot",
@@ -127,15 +128,13 @@ def lower(ops, terms, output):
 
 
 def _conj_first(a, fname):
-    """numpy conjugates the first argument of vdot/vecdot; einsum cannot on traced values."""
+    """numpy conjugates the first argument of vdot/vecdot: a plain complex array is
+    conjugated before it enters the node, a traced one through one ``conj`` node (linear:
+    its derivative is ``conj`` again)."""
     if np.dtype(a.dtype).kind != "c":
         return a
     if isinstance(a, Tracer):
-        raise TypeError(
-            f"{fname}: the first argument is a traced complex array (shape {tuple(a.shape)}); "
-            "numpy conjugates it, which an einsum node cannot express. Pass real arrays, or "
-            f"swap the arguments if conjugating the other one is what you mean"
-        )
+        return conj_p(a)
     return np.conj(a)
 
 
@@ -353,7 +352,7 @@ def vdot(a, b):
 
     One einsum node when the shapes agree; for arrays of equal size but different shapes,
     ``b`` is first reshaped to ``a``'s shape (for a traced ``b``, one reshape node). A
-    traced complex ``a`` raises TypeError (see the module docstring).
+    traced complex ``a`` adds one ``conj`` node (see the module docstring).
 
     Examples:
         >>> import numpy as np, einsum_ad as ea
@@ -492,7 +491,7 @@ def vecdot(x1, x2, /, *, axis=-1):
     """numpy 2's ``vecdot``: ``sum(conj(x1) * x2, axis)`` with the other axes broadcast.
 
     One einsum node. The contracted axis must have the same length in both (it is not
-    broadcast); a traced complex ``x1`` raises TypeError (see the module docstring).
+    broadcast); a traced complex ``x1`` adds one ``conj`` node (see the module docstring).
 
     Examples:
         >>> import numpy as np, einsum_ad as ea

@@ -602,3 +602,23 @@ def test_divide_of_integer_array_by_out_of_range_python_int_is_float64():
     assert ea.divide(np.ones(2, np.float32), 300).dtype == np.float32
     with pytest.raises(OverflowError):
         ea.add(a, 300)  # as numpy: only true division promotes
+
+
+def test_traced_complex_first_argument_of_vdot_vecdot_norm_is_conjugated():
+    """``vdot``/``vecdot``/``linalg.norm`` of a *traced* complex first argument raised
+    TypeError ("an einsum node cannot express" the conjugate). They now conjugate it with
+    the linear ``conj`` primitive (one node before the einsum), and ``norm`` of complex
+    input is real (``sqrt(Re(einsum(conj(x), x)))``), in its real precision; derivatives
+    agree with finite differences in both modes and with numpy's values."""
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(2, 3)) + 1j * rng.normal(size=(2, 3))
+    w = rng.normal(size=(2, 3)) + 1j * rng.normal(size=(2, 3))
+    ea.check_grads(lambda a, b: ea.vdot(a, b) + ea.sum(ea.vecdot(a, b, axis=0)), (z, w),
+                   order=2, modes=("fwd", "rev"))
+    ea.check_grads(lambda a: ea.linalg.norm(a, axis=1), (z,), order=2, modes=("fwd", "rev"))
+    np.testing.assert_allclose(ea.grad(ea.linalg.norm)(z), np.conj(z) / np.linalg.norm(z))
+    value, _ = ea.value_and_grad(lambda a: ea.linalg.norm(a))(z.astype(np.complex64))
+    assert value.dtype == np.float32
+    np.testing.assert_allclose(value, np.linalg.norm(z), rtol=1e-6)
+    nodes = [n.primitive for n in ea.make_graph(lambda a: ea.vdot(a, w), z).nodes]
+    assert nodes == ["conj", "einsum"]
