@@ -622,3 +622,30 @@ def test_traced_complex_first_argument_of_vdot_vecdot_norm_is_conjugated():
     np.testing.assert_allclose(value, np.linalg.norm(z), rtol=1e-6)
     nodes = [n.primitive for n in ea.make_graph(lambda a: ea.vdot(a, w), z).nodes]
     assert nodes == ["conj", "einsum"]
+
+
+def test_attention_mask_keeps_dtype_refuses_float_masks_and_checks_shape():
+    """MultiHeadAttention added a float64 constant (0 / -1e9) to the scores, so a causal or
+    masked float32 model computed in float64 (and in float16 -1e9 is -inf: NaN in a fully
+    masked row); a float additive mask (0 / -inf, PyTorch's convention) was read as
+    booleans, silently *inverting* it; a mask of the wrong shape gave numpy's broadcast
+    error. Masked scores are now replaced (``where``) by the dtype's lowest finite value,
+    float masks are a TypeError, and the mask's shape is checked against the scores'."""
+    from einsum_ad import nn
+
+    mha = nn.MultiHeadAttention(8, 2, causal=True)
+    params = mha.init(0)
+    x = np.random.default_rng(0).normal(size=(2, 5, 8))
+    mask = np.ones((2, 1, 1, 5), bool)
+    mask[0] = False  # the first example may attend to nothing
+    for dtype in (np.float32, np.float16):
+        p = ea.tree_map(lambda a, dtype=dtype: a.astype(dtype), params)
+        out = mha(p, x.astype(dtype), mask)
+        grads = ea.grad(lambda q, dtype=dtype: ea.sum(mha(q, x.astype(dtype), mask)))(p)
+        assert out.dtype == dtype and np.isfinite(out).all()
+        assert all(g.dtype == dtype and np.isfinite(g).all() for g in grads.values())
+    additive = np.where(nn.causal_mask(5), 0.0, -np.inf)
+    with pytest.raises(TypeError, match="mask == 0"):
+        mha(params, x, additive)
+    with pytest.raises(ValueError, match=r"mask has shape \(2, 1, 1, 6\)"):
+        mha(params, x, np.ones((2, 1, 1, 6), bool))

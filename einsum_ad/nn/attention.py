@@ -30,6 +30,26 @@ def causal_mask(length: int) -> np.ndarray:
     return np.tril(np.ones((length, length), dtype=bool))
 
 
+def _check_mask(mask, scores_shape):
+    """A boolean attention mask (True = may attend), broadcastable to ``scores_shape``
+    ``(batch, heads, queries, keys)``. Float masks are refused: an additive 0/-inf mask read
+    as booleans would invert its meaning."""
+    mask = np.asarray(ea.core.unwrap(mask))
+    if mask.dtype.kind not in "biu":
+        raise TypeError(f"MultiHeadAttention: mask must be boolean (True = may attend), got "
+                        f"dtype {mask.dtype}; for an additive mask of 0 / -inf pass "
+                        "mask == 0")
+    try:
+        ok = np.broadcast_shapes(mask.shape, scores_shape) == scores_shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"MultiHeadAttention: mask has shape {mask.shape}, which does not "
+                         f"broadcast to the attention scores' shape {scores_shape} "
+                         "(batch, heads, queries, keys)")
+    return mask.astype(bool)
+
+
 class MultiHeadAttention(Module):
     """Multi-head self-attention over inputs of shape ``(batch, length, features)``.
 
@@ -37,7 +57,7 @@ class MultiHeadAttention(Module):
 
         q = einsum("btc,hdc->bhtd", x, Wq)           # and k, v likewise
         s = einsum("bhqd,bhkd->bhqk", q, k) / sqrt(d)
-        a = softmax(s + mask, axis=-1)                # stable: max subtracted
+        a = softmax(where(mask, s, lowest), axis=-1)  # stable: max subtracted
         o = einsum("bhqk,bhkd->bhqd", a, v)
         y = einsum("bhtd,chd->btc", o, Wo) + bo
 
@@ -76,8 +96,9 @@ class MultiHeadAttention(Module):
         return params
 
     def apply(self, params, x, mask=None):
-        """Attend; ``mask`` (broadcastable to ``(b, h, q, k)``, True = may attend) is
-        combined with the causal mask when the layer is causal."""
+        """Attend; ``mask`` (boolean, broadcastable to ``(b, h, q, k)``, True = may attend)
+        is combined with the causal mask when the layer is causal. A query with no key to
+        attend to gets uniform weights (finite values and derivatives, never NaN)."""
         if x.ndim != 3 or x.shape[-1] != self.features:
             raise ValueError(f"MultiHeadAttention: input has shape {tuple(x.shape)}; expected "
                              f"(batch, length, {self.features})")
@@ -87,11 +108,14 @@ class MultiHeadAttention(Module):
         scores = ea.einsum("bhqd,bhkd->bhqk", q, k) / math.sqrt(self.head_dim)
         allowed = causal_mask(x.shape[1]) if self.causal else None
         if mask is not None:
-            mask = np.asarray(mask, dtype=bool)
+            mask = _check_mask(mask, tuple(scores.shape))
             allowed = mask if allowed is None else allowed & mask
         if allowed is not None:
-            # a large negative constant, not -inf: a fully masked row stays finite
-            scores = scores + np.where(allowed, 0.0, -1e9)
+            # masked scores are *replaced* by the most negative finite value of their dtype
+            # (not -inf, not added): a fully masked row stays finite (uniform weights), the
+            # masked entries get a zero derivative, and float32 stays float32
+            lowest = np.asarray(np.finfo(scores.dtype).min, dtype=scores.dtype)
+            scores = ea.where(allowed, scores, lowest)
         weights = ea.softmax(scores, axis=-1)
         out = ea.einsum("bhqk,bhkd->bhqd", weights, v)
         return ea.einsum("bhtd,chd->btc", out, params["Wo"]) + params["bo"]
