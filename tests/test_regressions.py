@@ -649,3 +649,23 @@ def test_attention_mask_keeps_dtype_refuses_float_masks_and_checks_shape():
         mha(params, x, additive)
     with pytest.raises(ValueError, match=r"mask has shape \(2, 1, 1, 6\)"):
         mha(params, x, np.ones((2, 1, 1, 6), bool))
+
+
+def test_boolean_labels_and_token_ids_are_refused_with_the_callers_name():
+    """``softmax_cross_entropy(logits, bool_labels)`` leaked numpy's IndexError ("boolean
+    index did not match"): one_hot accepted bool labels and ``eye[labels]`` indexed with
+    them as a *mask*. Labels must be integers now (TypeError), and label/id errors name the
+    function the user called (``softmax_cross_entropy``, ``Embedding``), not one_hot."""
+    from einsum_ad import nn
+
+    logits = np.zeros((2, 3))
+    with pytest.raises(TypeError, match="softmax_cross_entropy: labels must be integers"):
+        nn.softmax_cross_entropy(logits, np.array([True, False]))
+    with pytest.raises(ValueError, match=r"softmax_cross_entropy: labels must lie in \[0, 3\)"):
+        nn.softmax_cross_entropy(logits, np.array([0, 3]))
+    emb = nn.Embedding(4, 2)
+    with pytest.raises(ValueError, match=r"Embedding: token ids must lie in \[0, 4\)"):
+        emb(emb.init(0), np.array([[1, -1]]))
+    with pytest.raises(TypeError, match="one_hot: labels must be integers"):
+        nn.one_hot(np.array([True]), 2)
+    np.testing.assert_array_equal(nn.one_hot(np.array([1], np.uint8), 2), [[0.0, 1.0]])

@@ -77,11 +77,17 @@ def one_hot(labels, num_classes: int, dtype=np.float64) -> np.ndarray:
         array([[0., 0., 1.],
                [1., 0., 0.]])
     """
+    return _one_hot(labels, num_classes, dtype, "one_hot", "labels")
+
+
+def _one_hot(labels, num_classes, dtype, fname, what):
+    """``one_hot`` with errors naming the caller ``fname`` and its argument ``what``."""
     labels = np.asarray(labels)
-    if labels.dtype.kind not in "iub":
-        raise TypeError(f"one_hot: labels must be integers, got dtype {labels.dtype}")
+    if labels.dtype.kind not in "iu":  # bool would index as a mask, not as 0/1
+        raise TypeError(f"{fname}: {what} must be integers, got dtype {labels.dtype} "
+                        f"(shape {labels.shape})")
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        raise ValueError(f"one_hot: labels must lie in [0, {num_classes}), got values in "
+        raise ValueError(f"{fname}: {what} must lie in [0, {num_classes}), got values in "
                          f"[{labels.min()}, {labels.max()}]")
     return np.eye(num_classes, dtype=dtype)[labels]
 
@@ -191,7 +197,8 @@ class Embedding(Module):
                                 (self.num_embeddings, self.features))}
 
     def apply(self, params, ids):
-        hot = one_hot(ids, self.num_embeddings, dtype=np.result_type(params["E"]))
+        hot = _one_hot(ids, self.num_embeddings, np.result_type(params["E"]), "Embedding",
+                       "token ids")
         return ea.einsum("...v,vd->...d", hot, params["E"])
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import einsum_ad as ea
 from einsum_ad.core import unwrap
 
-from .layers import one_hot
+from .layers import _one_hot
 
 __all__ = ["mse", "softmax_cross_entropy", "binary_cross_entropy_with_logits", "accuracy"]
 
@@ -57,7 +57,7 @@ def softmax_cross_entropy(logits, labels):
     if tuple(logits.shape[:-1]) != labels.shape:
         raise ValueError(f"softmax_cross_entropy: logits have shape {tuple(logits.shape)}, so "
                          f"labels need shape {tuple(logits.shape[:-1])}, got {labels.shape}")
-    hot = one_hot(labels, logits.shape[-1], dtype=logits.dtype)
+    hot = _one_hot(labels, logits.shape[-1], logits.dtype, "softmax_cross_entropy", "labels")
     s = _full(logits.ndim)
     picked = ea.einsum(f"{s},{s}->", ea.log_softmax(logits, axis=-1), hot)
     return -picked / max(1, labels.size)
