@@ -77,9 +77,19 @@ def global_norm(tree) -> float:
         >>> import numpy as np
         >>> global_norm({"a": np.array([3.0]), "b": np.array([[4.0]])})
         5.0
+        >>> round(global_norm([np.float32(3e20), np.float32(4e20)]) / 1e20, 5)  # no overflow
+        5.0
     """
-    return float(math.sqrt(sum(float(np.sum(np.abs(np.asarray(x)) ** 2))
-                               for x in tree_leaves(tree))))
+    # scaled by the largest magnitude, in float64: float32 gradients of 1e20 (exactly when
+    # clipping matters) would overflow a plain sum of squares to inf
+    mags = [np.abs(np.asarray(x)).astype(np.float64) for x in tree_leaves(tree)]
+    mags = [m for m in mags if m.size]
+    if not mags:
+        return 0.0
+    top = max(float(np.max(m)) for m in mags)
+    if top == 0.0 or not math.isfinite(top):
+        return top  # all zero, or an inf / NaN that the norm carries on
+    return top * math.sqrt(sum(float(np.sum(np.square(m / top))) for m in mags))
 
 
 def apply_updates(params, updates):

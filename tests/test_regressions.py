@@ -669,3 +669,21 @@ def test_boolean_labels_and_token_ids_are_refused_with_the_callers_name():
     with pytest.raises(TypeError, match="one_hot: labels must be integers"):
         nn.one_hot(np.array([True]), 2)
     np.testing.assert_array_equal(nn.one_hot(np.array([1], np.uint8), 2), [[0.0, 1.0]])
+
+
+def test_clip_by_global_norm_does_not_overflow_on_large_float32_gradients():
+    """``global_norm`` summed squares in the gradients' dtype: float32 gradients of 1e20
+    (an exploding gradient, exactly when clipping matters) overflowed to inf, and
+    ``clip_by_global_norm`` then scaled every gradient to zero (float64 ones of 1e200
+    likewise). The norm is now taken in float64 and scaled by the largest magnitude."""
+    from einsum_ad import optim
+
+    g = {"a": np.full(3, 1e20, np.float32), "b": np.array([[4e20]], np.float32)}
+    np.testing.assert_allclose(optim.global_norm(g), np.sqrt(3 + 16) * 1e20, rtol=1e-6)
+    clip = optim.clip_by_global_norm(1.0)
+    clipped, _ = clip.update(g, clip.init(None))
+    assert clipped["a"].dtype == np.float32
+    np.testing.assert_allclose(optim.global_norm(clipped), 1.0, rtol=1e-5)
+    huge, _ = clip.update(np.full(4, 1e200), clip.init(None))
+    np.testing.assert_allclose(huge, 0.5)
+    assert optim.global_norm({"z": np.zeros(3)}) == 0.0
