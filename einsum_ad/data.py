@@ -124,6 +124,9 @@ def save_params(path, params) -> None:
 def load_params(path):
     """Load a pytree saved by :func:`save_params`.
 
+    ``path`` is the name given to :func:`save_params`: ``"params"`` finds the
+    ``"params.npz"`` it wrote. A missing file is a FileNotFoundError naming it.
+
     Examples:
         >>> import numpy as np, tempfile, os
         >>> params = {"dense": [{"W": np.eye(2), "b": np.zeros(2)}], "scale": np.float64(2.0)}
@@ -134,9 +137,18 @@ def load_params(path):
         array([[1., 0.],
                [0., 1.]])
     """
-    with np.load(os.fspath(path), allow_pickle=False) as data:
+    path = os.fspath(path)
+    if not os.path.exists(path) and os.path.exists(path + ".npz"):
+        path += ".npz"  # save_params(path) wrote path + ".npz" (numpy adds the suffix)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"load_params: no such file: {path!r}")
+    data = np.load(path, allow_pickle=False)
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise ValueError(f"load_params: {path!r} is a single .npy array, not an .npz archive "
+                         "written by save_params")
+    with data:
         if _STRUCTURE_KEY not in data.files:
-            raise ValueError(f"load_params: {os.fspath(path)!r} was not written by save_params "
+            raise ValueError(f"load_params: {path!r} was not written by save_params "
                              f"(no {_STRUCTURE_KEY} entry)")
         structure = json.loads(str(data[_STRUCTURE_KEY]))
         leaves = [data[f"leaf_{k}"] for k in range(len(data.files) - 1)]

@@ -687,3 +687,24 @@ def test_clip_by_global_norm_does_not_overflow_on_large_float32_gradients():
     huge, _ = clip.update(np.full(4, 1e200), clip.init(None))
     np.testing.assert_allclose(huge, 0.5)
     assert optim.global_norm({"z": np.zeros(3)}) == 0.0
+
+
+def test_load_params_finds_the_file_save_params_wrote(tmp_path):
+    """``save_params("p", tree)`` writes ``p.npz`` (numpy adds the suffix), but
+    ``load_params("p")`` raised FileNotFoundError for ``'p'`` (so did ``einsum-ad train
+    --save p``); a ``.npy`` file gave "'numpy.ndarray' object does not support the context
+    manager protocol". load_params now finds ``p.npz``, and a .npy file or a missing file
+    is a clear error naming it. Dtypes and nested structure round-trip."""
+    from einsum_ad.data import load_params, save_params
+
+    tree = {"w": [np.ones(2, np.float16), (np.int8(3), None)], "z": np.zeros((0, 2), np.complex64)}
+    save_params(tmp_path / "p", tree)
+    back = load_params(tmp_path / "p")
+    assert back["w"][0].dtype == np.float16 and back["w"][1][0].dtype == np.int8
+    assert back["w"][1][1] is None and back["z"].shape == (0, 2)
+    assert back["z"].dtype == np.complex64
+    np.save(tmp_path / "a.npy", np.ones(2))
+    with pytest.raises(ValueError, match="single .npy array"):
+        load_params(tmp_path / "a.npy")
+    with pytest.raises(FileNotFoundError, match="load_params: no such file"):
+        load_params(tmp_path / "missing.npz")
