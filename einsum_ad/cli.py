@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import os
 import sys
 
@@ -112,12 +113,24 @@ def build_parser(argv=()) -> argparse.ArgumentParser:
 
 
 def _train(args) -> int:
+    # output files are checked before training, not found unwritable after it
     for option in ("plot", "metrics", "save"):
         path = getattr(args, option)
-        folder = os.path.dirname(os.path.abspath(path)) if path else None
-        if folder and not os.path.isdir(folder):
+        if not path:
+            continue
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
             raise CommandError(f"einsum-ad train: error: --{option} {path}: the directory "
                                f"{folder} does not exist")
+        if os.path.isdir(path):
+            raise CommandError(f"einsum-ad train: error: --{option} {path}: is a directory; "
+                               "give a file name")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise CommandError(f"einsum-ad train: error: --{option} {path}: the directory "
+                               f"{folder} is not writable")
+    if args.plot and importlib.util.find_spec("matplotlib") is None:
+        raise CommandError("einsum-ad train: error: --plot needs matplotlib: "
+                           "pip install -e '.[examples]'")
     module = importlib.import_module(TASKS[args.task][0])
     module.run(epochs=args.epochs, seed=args.seed, plot=args.plot, metrics=args.metrics,
                save=args.save, progress=not args.quiet)

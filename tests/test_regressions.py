@@ -708,3 +708,16 @@ def test_load_params_finds_the_file_save_params_wrote(tmp_path):
         load_params(tmp_path / "a.npy")
     with pytest.raises(FileNotFoundError, match="load_params: no such file"):
         load_params(tmp_path / "missing.npz")
+
+
+def test_cli_refuses_a_directory_as_output_file_before_training(tmp_path, capsys):
+    """``einsum-ad train ... --metrics DIR`` (or ``--plot``/``--save`` naming an existing
+    directory) trained the whole model, wrote the plot, and only then failed with
+    "[Errno 21] Is a directory" (exit 1, no summary). Output paths are now checked before
+    training: one line naming the option, exit status 2."""
+    from einsum_ad.cli import main
+
+    for option in ("--metrics", "--plot", "--save"):
+        assert main(["train", "digits", "--epochs", "1", option, str(tmp_path)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and f"{option} {tmp_path}: is a directory" in err
