@@ -14,7 +14,7 @@ import operator
 import numpy as np
 
 from . import rules
-from .core import Tracer
+from .core import Tracer, unwrap
 from .multilinear import (
     _NOVALUE,
     _check_operand,
@@ -23,6 +23,7 @@ from .multilinear import (
     _store_out,
     _where_mask,
     _zero_d_axis,
+    multiply,
 )
 from .rules_elementwise import (
     abs_p,
@@ -330,26 +331,73 @@ def _log_sum_exp(z, axes):
         return log_p(s)
 
 
-def logsumexp(a, axis=None, keepdims=False):
-    """``log(sum(exp(a), axis))``, computed stably (shifted by the maximum): finite for
-    inputs of 1e4 and beyond. Its derivative is ``softmax(a, axis)``; an empty sum gives
-    -inf, as in scipy.
+def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
+    """``log(sum(b * exp(a), axis))``, computed stably (shifted by the maximum): finite for
+    inputs of 1e4 and beyond. scipy's signature ``(a, axis, b, keepdims, return_sign)``.
+
+    Its derivative is ``softmax(a, axis)`` (weighted by ``b`` when given); an empty sum
+    gives -inf, as in scipy. A 0-d ``a`` accepts ``axis=0`` or ``-1``.
+
+    Args:
+        a: the exponents.
+        axis: None (all axes), an int or a tuple.
+        b: optional weights broadcast with ``a`` (plain or traced; may be negative or 0:
+            a weight of 0 leaves its element out of the shift).
+        keepdims: keep the reduced axes with size 1.
+        return_sign: return ``(log|sum|, sign(sum))``, so that a negative weighted sum has
+            a finite result (the sign is not differentiated); without it, a negative sum
+            gives NaN, as in scipy.
 
     Examples:
         >>> import numpy as np, einsum_ad as ea
         >>> ea.logsumexp(np.array([1e4, 1e4])) - 1e4  # log 2
         np.float64(0.6931471805601177)
+        >>> ea.logsumexp(np.array([0.0, 1e4]), b=np.array([2.0, 0.0]))  # log 2
+        np.float64(0.6931471805599453)
     """
     x = _check_operand(a, 0, "logsumexp")
-    axes = normalize_axes(axis, x.ndim, "logsumexp")
-    z, m = _shift(x, axes)
-    out = _log_sum_exp(z, axes)
+    w = None if b is None else _check_operand(b, 1, "logsumexp")
+    if w is not None:
+        try:
+            shape = np.broadcast_shapes(tuple(x.shape), tuple(w.shape))
+        except ValueError:
+            raise ValueError(f"logsumexp: b of shape {tuple(w.shape)} does not broadcast "
+                             f"with a of shape {tuple(x.shape)}") from None
+        if tuple(x.shape) != shape:
+            x = rules.broadcast_to_p(x, shape=shape)
+    axes = normalize_axes(_zero_d_axis(x, axis), x.ndim, "logsumexp")
+    if w is None:
+        z, m = _shift(x, axes)
+        terms = exp_p(z)
+    else:
+        m = None
+        if not builtins.any(x.shape[ax] == 0 for ax in axes):  # the shift, a constant
+            weighted = np.broadcast_to(unwrap(w), tuple(x.shape)) != 0
+            m = np.max(np.where(weighted, unwrap(x), -np.inf), axis=axes, keepdims=True)
+            m = np.where(np.isfinite(m), m, np.zeros((), dtype=m.dtype)).astype(x.dtype)
+        z = x if m is None else rules.sub_p(x, m)
+        if np.dtype(z.dtype).kind in "biuf":
+            # only a zero-weight element can lie above the shift: cap it (a constant)
+            # where its exp would overflow, so that 0 * exp never makes a NaN
+            cap = np.log(np.finfo(np.result_type(z.dtype, 1.0)).max) / 2
+            over = unwrap(z) > cap
+            if over.any():
+                z = where_p(over, np.asarray(cap, dtype=z.dtype), z)
+        terms = multiply(w, exp_p(z))
+    total = reduce_sum(terms, axes, keepdims=True)
+    sign = None
+    if return_sign:
+        sign = sign_p(total)
+        total = abs_p(total)
+    with np.errstate(divide="ignore"):
+        out = log_p(total)
     if m is not None:
         out = rules.add_p(out, m)
     if not keepdims:
-        out = rules.reshape_p(out, shape=tuple(d for i, d in enumerate(x.shape)
-                                               if i not in axes))
-    return _finish(out)
+        kept = tuple(d for i, d in enumerate(x.shape) if i not in axes)
+        out = rules.reshape_p(out, shape=kept)
+        sign = None if sign is None else rules.reshape_p(sign, shape=kept)
+    return _finish(out) if sign is None else (_finish(out), _finish(sign))
 
 
 def softmax(a, axis=-1):

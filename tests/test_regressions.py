@@ -721,3 +721,24 @@ def test_cli_refuses_a_directory_as_output_file_before_training(tmp_path, capsys
         assert main(["train", "digits", "--epochs", "1", option, str(tmp_path)]) == 2
         err = capsys.readouterr().err.strip()
         assert err.count("\n") == 0 and f"{option} {tmp_path}: is a directory" in err
+
+
+def test_logsumexp_takes_scipys_signature_with_weights_and_sign():
+    """``logsumexp(a, axis=None, keepdims=False)`` put keepdims where scipy (and JAX) have
+    the weights ``b``: ``ea.logsumexp(a, 0, w)`` silently meant keepdims=True and ignored
+    the weights; ``return_sign`` and a 0-d ``a`` with ``axis=0`` raised. It now takes
+    scipy's ``(a, axis, b, keepdims, return_sign)``, stably (a zero-weight element of 1e4
+    neither shifts the sum nor overflows), with derivatives in both arguments."""
+    sp = pytest.importorskip("scipy.special")
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(3, 4))
+    w = rng.normal(size=(3, 4))
+    np.testing.assert_allclose(ea.logsumexp(a, 0, np.abs(w)), sp.logsumexp(a, 0, np.abs(w)))
+    for got, want in zip(ea.logsumexp(a, 1, w, True, True), sp.logsumexp(a, 1, w, True, True)):
+        np.testing.assert_allclose(got, want)
+    spike, weights = np.array([0.0, 1e4]), np.array([2.0, 0.0])
+    assert ea.logsumexp(spike, b=weights) == pytest.approx(np.log(2.0))
+    np.testing.assert_array_equal(ea.grad(lambda t: ea.logsumexp(t, b=weights))(spike), [1, 0])
+    assert ea.logsumexp(np.array(3.0), axis=0) == 3.0
+    ea.check_grads(lambda x, b: ea.logsumexp(x, 1, b, False, True)[0], (a, w), order=2,
+                   modes=("fwd", "rev"))
