@@ -156,9 +156,9 @@ def _adam_core(name, learning_rate, b1, b2, eps, weight_decay):
     _check_rate(learning_rate, name)
     _check_unit(b1, "b1", name)
     _check_unit(b2, "b2", name)
-    if eps <= 0:
+    if not eps > 0:  # written so that NaN is refused too
         raise ValueError(f"{name}: eps must be positive, got {eps}")
-    if weight_decay < 0:
+    if not weight_decay >= 0:
         raise ValueError(f"{name}: weight_decay must be non-negative, got {weight_decay}")
 
     def init(params):

@@ -742,3 +742,15 @@ def test_logsumexp_takes_scipys_signature_with_weights_and_sign():
     assert ea.logsumexp(np.array(3.0), axis=0) == 3.0
     ea.check_grads(lambda x, b: ea.logsumexp(x, 1, b, False, True)[0], (a, w), order=2,
                    modes=("fwd", "rev"))
+
+
+def test_adam_refuses_nan_eps_and_weight_decay():
+    """``adam(eps=nan)`` and ``adamw(weight_decay=nan)`` were accepted (the checks were
+    ``eps <= 0`` and ``weight_decay < 0``, both False for NaN) and every update was NaN.
+    They raise ValueError now, as a negative value does."""
+    from einsum_ad import optim
+
+    with pytest.raises(ValueError, match="eps must be positive, got nan"):
+        optim.adam(0.1, eps=float("nan"))
+    with pytest.raises(ValueError, match="weight_decay must be non-negative, got nan"):
+        optim.adamw(0.1, weight_decay=float("nan"))
