@@ -92,7 +92,7 @@ class Pairwise:
     """A two-operand step lowered to ``numpy.matmul`` or to a broadcast multiply."""
 
     __slots__ = ("prep_a", "prep_b", "mode", "kind", "perm_a", "perm_b", "shape_a",
-                 "shape_b", "t_a", "t_b", "swap", "shape_r", "perm_r", "local")
+                 "shape_b", "t_a", "t_b", "swap", "shape_r", "perm_r", "local", "sum0")
 
     def __init__(self, spec: Spec, shapes):
         sa, sb = spec.inputs
@@ -152,6 +152,84 @@ class Pairwise:
             self.shape_b = None
         if lead + (size(rows), size(cols)) == self.shape_r:
             self.shape_r = None
+        self.sum0 = False
+        if not batch:
+            self._broadcast_split(la, lb, con_a, fa, fb, out, size, shape_of) or \
+                self._batch_then_sum(la, lb, fa, fb, out, size, shape_of)
+
+    def _broadcast_split(self, la, lb, con_a, fa, fb, out, size, shape_of):
+        """Avoid copying a large operand whose free labels sit on both sides of its
+        contracted block (``oij`` contracted over ``i``): make its outer free labels a
+        batch of GEMMs that the other operand is broadcast against (stride 0, no copy)."""
+        for big, lbig, lsmall, fsmall in ((1, lb, la, fa), (0, la, lb, fb)):
+            if (self.perm_b if big else self.perm_a) is None or size(lbig) < 1 << 15:
+                continue
+            cset = set(con_a)
+            pos = [i for i, lab in enumerate(lbig) if lab in cset]
+            if pos != list(range(pos[0], pos[0] + len(pos))) or pos[0] == 0 \
+                    or pos[-1] == len(lbig) - 1:
+                continue  # contracted labels not one inner block
+            con = lbig[pos[0]:pos[-1] + 1]
+            fo, fi = lbig[:pos[0]], lbig[pos[-1] + 1:]
+            s_kf = _perm(lsmall, con + fsmall) is None
+            if not s_kf and _perm(lsmall, fsmall + con) is not None:
+                continue  # the other operand would need a copy itself
+            if size(fi) < 8 or size(fsmall) < 8:
+                continue  # a batch of skinny products: the copy is cheaper
+            k, mo, mi, ms = size(con), size(fo), size(fi), size(fsmall)
+            shape_big, shape_small = (mo, k, mi), ((k, ms) if s_kf else (ms, k))
+            if big:  # small (ms, k) @ big (mo, k, mi) -> (mo, ms, mi)
+                self.shape_a, self.shape_b, self.swap = shape_small, shape_big, False
+                self.t_a, self.t_b = s_kf, False
+                labels = fo + fsmall + fi
+            else:  # big^T (mo, mi, k) @ small (k, ms) -> (mo, mi, ms)
+                self.shape_a, self.shape_b, self.swap = shape_big, shape_small, False
+                self.t_a, self.t_b = True, not s_kf
+                labels = fo + fi + fsmall
+            self.perm_a = self.perm_b = None
+            self.shape_r = shape_of(labels)
+            self.perm_r = _perm(labels, out)
+            self.kind = "batched GEMM (broadcast)"
+            return True
+        return False
+
+    def _batch_then_sum(self, la, lb, fa, fb, out, size, shape_of):
+        """Avoid copying a large operand whose free labels sit between two contracted blocks
+        (``cbd`` contracted over ``c`` and ``d``): make the outer contracted labels a batch
+        of GEMMs (the other operand is viewed the same way) and sum that batch after."""
+        for big in (1, 0):
+            lbig, lsmall, fbig, fsmall = (lb, la, fb, fa) if big else (la, lb, fa, fb)
+            if (self.perm_b if big else self.perm_a) is None or size(lbig) < 1 << 15:
+                continue
+            pos = [i for i, lab in enumerate(lbig) if lab in fbig]
+            if not pos or pos != list(range(pos[0], pos[0] + len(pos))) or pos[0] == 0 \
+                    or pos[-1] == len(lbig) - 1:
+                continue
+            co, ci = lbig[:pos[0]], lbig[pos[-1] + 1:]
+            blockf = lbig[pos[0]:pos[-1] + 1]
+            if min(size(co), size(ci) // 4, size(fsmall) // 4, size(blockf) // 4) < 2:
+                continue  # skinny products: the copy is cheaper
+            nco, nci, ms, mb = size(co), size(ci), size(fsmall), size(blockf)
+            perm_small = _perm(lsmall, co + fsmall + ci)  # a view, BLAS-able inner matrices
+            if big:  # small (nco, ms, nci) @ big^T (nco, nci, mb) -> (nco, ms, mb)
+                self.perm_a, self.shape_a, self.t_a = perm_small, (nco, ms, nci), False
+                self.perm_b, self.shape_b, self.t_b = None, (nco, mb, nci), True
+                labels = fsmall + blockf
+            else:  # big (nco, mb, nci) @ small^T (nco, nci, ms) -> (nco, mb, ms)
+                self.perm_a, self.shape_a, self.t_a = None, (nco, mb, nci), False
+                self.perm_b, self.shape_b, self.t_b = perm_small, (nco, ms, nci), True
+                labels = blockf + fsmall
+            if shape_of(co + fsmall + ci) == (nco, ms, nci):
+                if big:
+                    self.shape_a = None
+                else:
+                    self.shape_b = None
+            self.swap, self.sum0 = False, True
+            self.shape_r = shape_of(labels)
+            self.perm_r = _perm(labels, out)
+            self.kind = "batched GEMM + sum"
+            return True
+        return False
 
     def __call__(self, a, b):
         dt = None if a.dtype == b.dtype else np.result_type(a.dtype, b.dtype)
@@ -174,6 +252,8 @@ class Pairwise:
             if self.t_b:
                 b = b.swapaxes(-1, -2)
             r = np.matmul(b, a) if self.swap else np.matmul(a, b)
+            if self.sum0:
+                r = r.sum(axis=0, dtype=r.dtype)
             if self.shape_r is not None:
                 r = r.reshape(self.shape_r)
             return r if self.perm_r is None else r.transpose(self.perm_r)

@@ -335,3 +335,34 @@ def test_spread_broadcasts_and_writes_diagonals_without_masks():
     np.testing.assert_array_equal(d, want)  # inf stays inf, zeros stay zeros (no NaN)
     t = Spread(Spec(("ba",), "ab"), (2, 3))(np.ones((3, 2)).T.T)
     assert t.shape == (2, 3)
+
+
+# An operand of 32768+ elements whose layout would need a copy is instead split into a
+# batch of GEMMs: broadcast against the other operand, or batched over an outer contracted
+# label and summed after. Results must not depend on it, whatever the runtime layout.
+SPLIT_CASES = [
+    ("bi,oij->boj", [(10, 32), (16, 32, 64)], "batched GEMM (broadcast)"),
+    ("ib,oij->ojb", [(32, 9), (16, 32, 64)], "batched GEMM (broadcast)"),
+    ("ib,oij->ojb", [(32, 6), (16, 32, 64)], "BLAS GEMM"),  # skinny: copy instead
+    ("oij,bi->ojb", [(16, 32, 64), (9, 32)], "batched GEMM (broadcast)"),
+    ("xy,aybc->cxab", [(16, 32), (8, 32, 16, 12)], "batched GEMM (broadcast)"),
+    ("acd,cbd->ab", [(12, 16, 32), (16, 64, 32)], "batched GEMM + sum"),
+    ("cbd,acd->ba", [(16, 64, 32), (12, 16, 32)], "batched GEMM + sum"),
+    ("xcyd,cbd->bxy", [(4, 16, 8, 32), (16, 64, 32)], "batched GEMM + sum"),
+]
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "int64"])
+@pytest.mark.parametrize("subscripts,shapes,kind", SPLIT_CASES)
+def test_large_operands_split_instead_of_copied(subscripts, shapes, kind, layout):
+    spec = _spec(subscripts, *shapes)
+    (step,) = contract.plan(spec, shapes).steps
+    assert step.run.kind == kind
+    arrays = _arrays(np.random.default_rng(9), shapes,
+                     np.int64 if layout == "int64" else np.float64)
+    if layout == "transposed":
+        arrays = [x.T.copy().T for x in arrays]
+    expected = np.einsum(subscripts, *arrays)
+    got = ea.einsum(subscripts, *arrays)
+    np.testing.assert_allclose(got, expected, rtol=1e-10)
+    assert np.asarray(got).dtype == expected.dtype
