@@ -26,8 +26,10 @@ def minibatches(*arrays, batch_size: int, rng=None, shuffle: bool = True,
         shuffle: shuffle the examples (otherwise keep their order).
         drop_last: skip a final batch smaller than ``batch_size``.
 
-    Yields:
-        Tuples of arrays, one batch of each input array.
+    Returns:
+        An iterator of tuples of arrays, one batch of each input array. The arguments are
+        checked when ``minibatches`` is called (ValueError/TypeError), not at the first
+        batch.
 
     Examples:
         >>> import numpy as np
@@ -39,7 +41,8 @@ def minibatches(*arrays, batch_size: int, rng=None, shuffle: bool = True,
     """
     if not arrays:
         raise ValueError("minibatches: give at least one array")
-    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+    if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) \
+            or batch_size < 1:
         raise ValueError(f"minibatches: batch_size must be a positive integer, got {batch_size!r}")
     arrays = [np.asarray(a) for a in arrays]
     for k, a in enumerate(arrays):
@@ -50,6 +53,15 @@ def minibatches(*arrays, batch_size: int, rng=None, shuffle: bool = True,
         if len(a) != n:
             raise ValueError(
                 f"minibatches: array {k} has {len(a)} examples along axis 0, array 0 has {n}")
+    if shuffle and not (rng is None or isinstance(rng, np.random.Generator) or (
+            isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0)):
+        raise TypeError(f"minibatches: rng must be a numpy.random.Generator, a non-negative "
+                        f"int seed or None, got {rng!r}")
+    # checked above, at the call; the batches are drawn lazily below
+    return _batches(arrays, n, batch_size, rng, shuffle, drop_last)
+
+
+def _batches(arrays, n, batch_size, rng, shuffle, drop_last):
     if shuffle:
         gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
         order = gen.permutation(n)

@@ -754,3 +754,21 @@ def test_adam_refuses_nan_eps_and_weight_decay():
         optim.adam(0.1, eps=float("nan"))
     with pytest.raises(ValueError, match="weight_decay must be non-negative, got nan"):
         optim.adamw(0.1, weight_decay=float("nan"))
+
+
+def test_minibatches_checks_its_arguments_when_called():
+    """``minibatches`` was a generator function, so ``batches = minibatches(x, y[:5],
+    batch_size=0)`` raised nothing until the first batch was drawn (far from the mistake);
+    ``batch_size=True`` was taken as 1 and ``rng="a"`` leaked numpy's SeedSequence
+    TypeError. Arguments are now checked at the call, with messages naming them."""
+    from einsum_ad.data import minibatches
+
+    x = np.arange(10)
+    with pytest.raises(ValueError, match="array 1 has 5 examples"):
+        minibatches(x, x[:5], batch_size=2)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer, got True"):
+        minibatches(x, batch_size=True)
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
+        minibatches(x, batch_size=2, rng="a")
+    assert [b[0].tolist() for b in minibatches(x, batch_size=4, shuffle=False)] == \
+        [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
