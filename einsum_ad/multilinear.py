@@ -104,7 +104,10 @@ def _where_mask(where, a, fname):
     one, such as a comparison of traced values, is read for its value)."""
     if where is True:
         return None
-    where = np.asarray(unwrap(where))
+    where = unwrap(where)
+    # numpy casts a Python sequence to bool, but refuses a non-bool array
+    where = np.asarray(where, dtype=bool) if isinstance(where, (list, tuple)) else \
+        np.asarray(where)
     if where.dtype.kind != "b":
         raise TypeError(f"{fname}: where must be a boolean mask, got dtype {where.dtype}")
     try:

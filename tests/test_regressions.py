@@ -565,6 +565,9 @@ def test_reductions_implement_initial_and_where():
     np.testing.assert_array_equal(ea.min(np.zeros((0, 2)), 0, initial=7.0), [7.0, 7.0])
     with pytest.raises(ValueError, match="where= needs initial="):
         ea.max(x, where=m)
+    assert ea.sum(x[:, :2], where=[1, 0]) == np.sum(x[:, :2], where=[1, 0]) == 4.0
+    with pytest.raises(TypeError, match="where must be a boolean mask"):
+        ea.sum(x, where=np.array([1, 0, 1]))  # numpy refuses an int array too
     with pytest.raises(ValueError, match="does not broadcast"):
         ea.sum(x, where=np.ones(2, bool))
     y = x[:, :2]
