@@ -775,3 +775,20 @@ def test_minibatches_checks_its_arguments_when_called():
         minibatches(x, batch_size=2, rng="a")
     assert [b[0].tolist() for b in minibatches(x, batch_size=4, shuffle=False)] == \
         [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+
+
+def test_binary_cross_entropy_gradient_at_zero_logits():
+    """``binary_cross_entropy_with_logits`` was ``relu(z) - z*y + log1p(exp(-|z|))``, whose
+    kinks (relu and abs have derivative 0 at 0) gave the gradient ``-y`` at ``z = 0``
+    instead of ``sigmoid(0) - y = 0.5 - y``: every zero-initialised logistic model took a
+    wrong first step. It is ``softplus(z) - z*y`` now (softplus' = sigmoid), equal to
+    PyTorch's gradient everywhere and still finite for logits of 1e4."""
+    from einsum_ad import nn
+
+    z = np.array([0.0, 0.0, 1e4, -1e4, 3.0])
+    y = np.array([0.0, 1.0, 0.0, 1.0, 0.3])
+    want = (np.exp(-np.logaddexp(0.0, -z)) - y) / z.size  # (sigmoid(z) - y) / n
+    np.testing.assert_allclose(
+        ea.grad(lambda t: nn.binary_cross_entropy_with_logits(t, y))(z), want, rtol=1e-12)
+    np.testing.assert_allclose(nn.binary_cross_entropy_with_logits(z, y),
+                               np.mean(np.logaddexp(0.0, z) - z * y), rtol=1e-12)

@@ -66,7 +66,9 @@ def softmax_cross_entropy(logits, labels):
 def binary_cross_entropy_with_logits(logits, targets):
     """Mean binary cross-entropy of ``targets`` in [0, 1] under ``sigmoid(logits)``.
 
-    Uses the stable form ``max(z, 0) - z*y + log(1 + exp(-|z|))``.
+    Computed as ``softplus(z) - z*y`` with the stable ``softplus`` primitive, whose
+    derivative is ``sigmoid(z)``: the gradient is ``sigmoid(z) - y`` everywhere, ``z = 0``
+    included (the kinked form ``max(z, 0) + log(1 + exp(-|z|))`` has derivative 0 there).
 
     Examples:
         >>> import numpy as np
@@ -75,7 +77,7 @@ def binary_cross_entropy_with_logits(logits, targets):
     """
     _same_shape(logits, targets, "binary_cross_entropy_with_logits")
     targets = np.asarray(targets, dtype=logits.dtype)
-    loss = ea.relu(logits) - logits * targets + ea.log1p(ea.exp(-ea.abs(logits)))
+    loss = ea.softplus(logits) - logits * targets
     return ea.einsum(f"{_full(loss.ndim)}->", loss) / max(1, targets.size)
 
 
