@@ -200,7 +200,7 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
     return lower([a], [labels], [t for k, t in enumerate(labels) if k not in (i, j)] + [i])
 
 
-def trace(a, offset=0, axis1=0, axis2=1, dtype=None):
+def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     """The sum along a diagonal (see :func:`diagonal`): one einsum node.
 
     Args:
@@ -208,6 +208,7 @@ def trace(a, offset=0, axis1=0, axis2=1, dtype=None):
         offset, axis1, axis2: which diagonal, as in :func:`diagonal`.
         dtype: the accumulator and result dtype (numpy's default: ``a``'s dtype, widened
             to the platform integer for small integers and bool).
+        out: a plain array to write the result into (returned); TypeError when traced.
 
     Examples:
         >>> import numpy as np, einsum_ad as ea
@@ -219,8 +220,9 @@ def trace(a, offset=0, axis1=0, axis2=1, dtype=None):
     a = _square_block(a, offset, i, j, "trace")
     labels = list(range(a.ndim))
     labels[j] = labels[i]
-    out = [t for k, t in enumerate(labels) if k not in (i, j)]
-    return _reduce(a, [labels], out, [], _sum_dtype(a.dtype, dtype), 1)
+    kept = [t for k, t in enumerate(labels) if k not in (i, j)]
+    res = _reduce(a, [labels], kept, [], _sum_dtype(a.dtype, dtype), 1)
+    return _store_out(res, out, "trace")
 
 
 # ------------------------------------------------------------------------- reductions

@@ -792,3 +792,15 @@ def test_binary_cross_entropy_gradient_at_zero_logits():
         ea.grad(lambda t: nn.binary_cross_entropy_with_logits(t, y))(z), want, rtol=1e-12)
     np.testing.assert_allclose(nn.binary_cross_entropy_with_logits(z, y),
                                np.mean(np.logaddexp(0.0, z) - z * y), rtol=1e-12)
+
+
+def test_trace_takes_numpys_out_argument():
+    """``ea.trace(a, offset, axis1, axis2, dtype, out)`` raised TypeError (no ``out``
+    parameter), unlike numpy's trace; ``out`` is now written and returned for plain arrays
+    and a TypeError for traced values, like the other reductions."""
+    x = np.arange(24.0).reshape(2, 3, 4)
+    out = np.zeros(4)
+    assert ea.trace(x, 0, 0, 1, None, out) is out
+    np.testing.assert_array_equal(out, np.trace(x))
+    with pytest.raises(TypeError, match="out= cannot be used with traced"):
+        ea.grad(lambda a: ea.sum(ea.trace(a, out=np.zeros(4))))(x)
