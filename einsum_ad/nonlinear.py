@@ -237,8 +237,21 @@ def clip(a, a_min=None, a_max=None, *, min=None, max=None):  # noqa: A002 - nump
 # ======================================================================= comparisons
 
 
+def _wide_int(v, other):
+    """A Python int compared with an integer array: numpy 2 compares the values, even when
+    the int does not fit the array's dtype (``int8_array < 300`` is all True); held as a
+    strongly typed int64 (or float64 beyond int64), it promotes instead of overflowing."""
+    if not isinstance(v, int) or isinstance(v, bool) or isinstance(other, (int, float)):
+        return v
+    dt = np.dtype(other.dtype) if hasattr(other, "dtype") else np.asarray(other).dtype
+    if dt.kind not in "iu" or np.iinfo(dt).min <= v <= np.iinfo(dt).max:
+        return v
+    return np.asarray(v) if -2**63 <= v < 2**63 else np.asarray(float(v))
+
+
 def _comparison(prim, name, symbol):
     def f(a, b):
+        a, b = _wide_int(a, b), _wide_int(b, a)
         return _finish(prim(*_pair(a, b)))
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"""``a {symbol} b`` elementwise, as a boolean array (also the ``{symbol}``

@@ -804,3 +804,19 @@ def test_trace_takes_numpys_out_argument():
     np.testing.assert_array_equal(out, np.trace(x))
     with pytest.raises(TypeError, match="out= cannot be used with traced"):
         ea.grad(lambda a: ea.sum(ea.trace(a, out=np.zeros(4))))(x)
+
+
+def test_comparisons_with_python_ints_outside_the_integer_dtype():
+    """``ea.less(int8_array, 300)`` (and ``traced_int8 >= 300``, ``uint8_array > -1``)
+    raised OverflowError from the weak-scalar cast, where numpy 2 compares the values and
+    returns booleans. Such an int is now held as int64 (float64 beyond int64) for the
+    comparison; arithmetic keeps numpy's OverflowError."""
+    i8 = np.array([1, -2, 3], np.int8)
+    u8 = np.array([0, 255], np.uint8)
+    for name in ("less", "greater_equal", "equal", "not_equal"):
+        for a, b in ((i8, 300), (300, i8), (u8, -1), (u8, 256), (np.array([5]), 2**70)):
+            got, want = getattr(ea, name)(a, b), getattr(np, name)(a, b)
+            assert got.dtype == want.dtype == bool
+            np.testing.assert_array_equal(got, want)
+    g = ea.grad(lambda t: ea.sum(ea.where(ea.astype(t, np.int8) < 300, t, 0.0)))(np.ones(2))
+    np.testing.assert_array_equal(g, [1.0, 1.0])
