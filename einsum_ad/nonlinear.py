@@ -187,8 +187,11 @@ def minimum(a, b):
     return _finish(minimum_p(*_pair(a, b)))
 
 
-def where(condition, x, y):
+def where(condition, x=_NOVALUE, y=_NOVALUE):
     """``x`` where ``condition`` holds, else ``y`` (broadcast together).
+
+    With ``condition`` alone, numpy's ``nonzero(condition)``: a tuple of index arrays (plain
+    integers, read from a traced condition's value; positions are not differentiable).
 
     The derivative flows to ``x`` where the condition holds and to ``y`` elsewhere; the
     condition itself is not differentiated. Both branches are evaluated: a NaN or inf in the
@@ -206,6 +209,10 @@ def where(condition, x, y):
         >>> ea.grad(lambda a: ea.sum(ea.where(a > 0, ea.sqrt(ea.where(a > 0, a, 1.0)), 0.0)))(x)
         array([0.  , 0.25])
     """
+    if x is _NOVALUE and y is _NOVALUE:
+        return np.nonzero(np.asarray(unwrap(condition)))
+    if x is _NOVALUE or y is _NOVALUE:
+        raise ValueError("where: either both or neither of x and y should be given")
     c = _check_operand(condition, 0, "where")
     x, y = _pair(x, y)
     return _finish(where_p(c, x, y))

@@ -820,3 +820,17 @@ def test_comparisons_with_python_ints_outside_the_integer_dtype():
             np.testing.assert_array_equal(got, want)
     g = ea.grad(lambda t: ea.sum(ea.where(ea.astype(t, np.int8) < 300, t, 0.0)))(np.ones(2))
     np.testing.assert_array_equal(g, [1.0, 1.0])
+
+
+def test_where_with_condition_alone_is_nonzero():
+    """``ea.where(cond)`` raised TypeError (missing x and y) where numpy's one-argument
+    ``where`` is ``nonzero(cond)``, the usual way to get indices from a mask. It returns
+    numpy's index tuple now (from a traced condition's value), usable to index a traced
+    array; giving only one of x and y is numpy's ValueError."""
+    x = np.array([[1.0, -1.0], [0.0, 2.0]])
+    for got, want in zip(ea.where(x > 0), np.where(x > 0)):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(ea.grad(lambda t: ea.sum(t[ea.where(t > 0)]))(x),
+                                  [[1.0, 0.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="both or neither"):
+        ea.where(x > 0, x)
