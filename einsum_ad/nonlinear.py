@@ -1,30 +1,22 @@
-"""Elementwise functions, selections, comparisons and non-multilinear reductions.
+"""Elementwise functions, selections and comparisons.
 
-Thin numpy-compatible wrappers over the primitives of ``rules_elementwise.py`` and
-``rules_structural.py`` (plain arrays in, numpy results out; traced values in, traced values
-out), and a few composites written with them: ``gelu``, ``clip``, ``logsumexp``,
-``softmax``, ``log_softmax``. Composites need no rule of their own.
+Thin numpy-compatible wrappers over the primitives of ``rules_elementwise.py`` (plain arrays
+in, numpy results out; traced values in, traced values out), and a few composites written
+with them: ``gelu``, ``clip``. Composites need no rule of their own. The non-multilinear
+reductions (``max``, ``min``, ``logsumexp``, ``softmax``, ``log_softmax``) are in
+``reductions.py``.
 """
 
 from __future__ import annotations
 
-import builtins
 import operator
 
 import numpy as np
 
 from . import rules
+from ._reduce_args import _NOVALUE
 from .core import Tracer, unwrap
-from .multilinear import (
-    _NOVALUE,
-    _check_operand,
-    _finish,
-    _pair,
-    _store_out,
-    _where_mask,
-    _zero_d_axis,
-    multiply,
-)
+from .multilinear import _check_operand, _finish, _pair
 from .rules_elementwise import (
     abs_p,
     const,
@@ -51,13 +43,11 @@ from .rules_elementwise import (
     tanh_p,
     where_p,
 )
-from .rules_structural import max_p, min_p, reduce_sum
 from .tree import tree_map
 
 __all__ = ["exp", "log", "log1p", "expm1", "sqrt", "abs", "absolute", "sign", "tanh",
            "sigmoid", "relu", "gelu", "softplus", "sin", "cos", "square", "maximum", "minimum",
-           "where", "clip", "max", "min", "amax", "amin", "logsumexp", "softmax",
-           "log_softmax", "stop_gradient", "equal", "not_equal", "less", "less_equal",
+           "where", "clip", "stop_gradient", "equal", "not_equal", "less", "less_equal",
            "greater", "greater_equal", "normalize_axes"]
 
 
@@ -272,174 +262,3 @@ less = _comparison(less_p, "less", "<")
 less_equal = _comparison(less_equal_p, "less_equal", "<=")
 greater = _comparison(greater_p, "greater", ">")
 greater_equal = _comparison(greater_equal_p, "greater_equal", ">=")
-
-
-# ======================================================================== reductions
-
-
-def _extremum(prim, pair_prim, name, a, axis, out, keepdims, initial, where):
-    x = _check_operand(a, 0, name)
-    axes = normalize_axes(_zero_d_axis(x, axis), x.ndim, name)
-    mask = _where_mask(where, x, name)
-    if initial is not _NOVALUE:
-        if isinstance(initial, Tracer) or np.ndim(initial) != 0:
-            raise ValueError(f"{name}: initial must be a plain scalar, got "
-                             f"{type(initial).__name__} of shape {np.shape(initial)}")
-        initial = np.asarray(initial).astype(x.dtype)
-    if mask is not None:
-        if initial is _NOVALUE:
-            raise ValueError(f"{name}: where= needs initial= (the {name} of no elements is "
-                             "undefined, and where= may select none)")
-        x = where_p(mask, x, initial)
-    if builtins.any(x.shape[ax] == 0 for ax in axes):
-        if initial is _NOVALUE:
-            raise ValueError(f"{name}: zero-size reduction over axis {axis} of an array of "
-                             f"shape {tuple(x.shape)}; the {name} of no elements is undefined "
-                             "(give initial=)")
-        # nothing to reduce: initial everywhere, still connected to x (zero derivative)
-        res = rules.add_p(reduce_sum(x, axes, keepdims=bool(keepdims)), initial)
-        return _store_out(res, out, name)
-    res = prim(x, axis=axes, keepdims=bool(keepdims))
-    if initial is not _NOVALUE:
-        res = pair_prim(res, initial)
-    return _store_out(res, out, name)
-
-
-def max(a, axis=None, out=None, keepdims=False, initial=_NOVALUE, where=True):
-    """The maximum over ``axis`` (None: all axes; an int or a tuple; negatives count from
-    the end), with numpy's signature. NaN propagates. Ties split the derivative equally
-    among the tied maxima (as JAX does).
-
-    ``initial`` (a scalar) takes part in the maximum (``maximum(max(a), initial)``; it is
-    the result of an empty reduction); ``where`` (a boolean mask broadcastable to ``a``,
-    needs ``initial``) leaves out the unselected elements. ``out`` (plain arrays only)
-    receives the result and is returned. A 0-d ``a`` accepts ``axis=0`` or ``-1``.
-
-    Examples:
-        >>> import numpy as np, einsum_ad as ea
-        >>> ea.grad(lambda x: ea.max(x))(np.array([1.0, 3.0, 3.0]))
-        array([0. , 0.5, 0.5])
-        >>> ea.max(np.array([1.0, 5.0]), initial=2.0, where=np.array([True, False]))
-        np.float64(2.0)
-    """
-    return _extremum(max_p, maximum_p, "max", a, axis, out, keepdims, initial, where)
-
-
-def min(a, axis=None, out=None, keepdims=False, initial=_NOVALUE, where=True):
-    """The minimum over ``axis``; like :func:`max` (ties split the derivative equally)."""
-    return _extremum(min_p, minimum_p, "min", a, axis, out, keepdims, initial, where)
-
-
-amax, amin = max, min
-
-
-def _shift(x, axes):
-    """``x`` minus its (constant) maximum over ``axes`` and that maximum (kept dims). A
-    non-finite maximum (all -inf, or inf) shifts by 0, so that infinities propagate as
-    numpy's would; an empty reduction shifts by nothing (None)."""
-    if builtins.any(x.shape[ax] == 0 for ax in axes):
-        return x, None
-    m = max_p(stop_gradient_p(x), axis=axes, keepdims=True)
-    m = np.where(np.isfinite(m), m, np.zeros((), dtype=m.dtype))
-    return rules.sub_p(x, m), m
-
-
-def _log_sum_exp(z, axes):
-    """``log(sum(exp(z), axes))`` with kept dimensions; log(0) = -inf without a warning."""
-    s = reduce_sum(exp_p(z), axes, keepdims=True)
-    with np.errstate(divide="ignore"):
-        return log_p(s)
-
-
-def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
-    """``log(sum(b * exp(a), axis))``, computed stably (shifted by the maximum): finite for
-    inputs of 1e4 and beyond. scipy's signature ``(a, axis, b, keepdims, return_sign)``.
-
-    Its derivative is ``softmax(a, axis)`` (weighted by ``b`` when given); an empty sum
-    gives -inf, as in scipy. A 0-d ``a`` accepts ``axis=0`` or ``-1``.
-
-    Args:
-        a: the exponents.
-        axis: None (all axes), an int or a tuple.
-        b: optional weights broadcast with ``a`` (plain or traced; may be negative or 0:
-            a weight of 0 leaves its element out of the shift).
-        keepdims: keep the reduced axes with size 1.
-        return_sign: return ``(log|sum|, sign(sum))``, so that a negative weighted sum has
-            a finite result (the sign is not differentiated); without it, a negative sum
-            gives NaN, as in scipy.
-
-    Examples:
-        >>> import numpy as np, einsum_ad as ea
-        >>> ea.logsumexp(np.array([1e4, 1e4])) - 1e4  # log 2
-        np.float64(0.6931471805601177)
-        >>> ea.logsumexp(np.array([0.0, 1e4]), b=np.array([2.0, 0.0]))  # log 2
-        np.float64(0.6931471805599453)
-    """
-    x = _check_operand(a, 0, "logsumexp")
-    w = None if b is None else _check_operand(b, 1, "logsumexp")
-    if w is not None:
-        try:
-            shape = np.broadcast_shapes(tuple(x.shape), tuple(w.shape))
-        except ValueError:
-            raise ValueError(f"logsumexp: b of shape {tuple(w.shape)} does not broadcast "
-                             f"with a of shape {tuple(x.shape)}") from None
-        if tuple(x.shape) != shape:
-            x = rules.broadcast_to_p(x, shape=shape)
-    axes = normalize_axes(_zero_d_axis(x, axis), x.ndim, "logsumexp")
-    if w is None:
-        z, m = _shift(x, axes)
-        terms = exp_p(z)
-    else:
-        m = None
-        if not builtins.any(x.shape[ax] == 0 for ax in axes):  # the shift, a constant
-            weighted = np.broadcast_to(unwrap(w), tuple(x.shape)) != 0
-            m = np.max(np.where(weighted, unwrap(x), -np.inf), axis=axes, keepdims=True)
-            m = np.where(np.isfinite(m), m, np.zeros((), dtype=m.dtype)).astype(x.dtype)
-        z = x if m is None else rules.sub_p(x, m)
-        if np.dtype(z.dtype).kind in "biuf":
-            # only a zero-weight element can lie above the shift: cap it (a constant)
-            # where its exp would overflow, so that 0 * exp never makes a NaN
-            cap = np.log(np.finfo(np.result_type(z.dtype, 1.0)).max) / 2
-            over = unwrap(z) > cap
-            if over.any():
-                z = where_p(over, np.asarray(cap, dtype=z.dtype), z)
-        terms = multiply(w, exp_p(z))
-    total = reduce_sum(terms, axes, keepdims=True)
-    sign = None
-    if return_sign:
-        sign = sign_p(total)
-        total = abs_p(total)
-    with np.errstate(divide="ignore"):
-        out = log_p(total)
-    if m is not None:
-        out = rules.add_p(out, m)
-    if not keepdims:
-        kept = tuple(d for i, d in enumerate(x.shape) if i not in axes)
-        out = rules.reshape_p(out, shape=kept)
-        sign = None if sign is None else rules.reshape_p(sign, shape=kept)
-    return _finish(out) if sign is None else (_finish(out), _finish(sign))
-
-
-def softmax(a, axis=-1):
-    """``exp(a) / sum(exp(a), axis, keepdims=True)``, stably (shifted by the maximum).
-
-    ``axis`` (an int or a tuple) defaults to the last axis, as in JAX and PyTorch; None
-    means all axes.
-
-    Examples:
-        >>> import numpy as np, einsum_ad as ea
-        >>> ea.softmax(np.array([1e4, 1e4]))
-        array([0.5, 0.5])
-    """
-    x = _check_operand(a, 0, "softmax")
-    axes = normalize_axes(axis, x.ndim, "softmax")
-    e = exp_p(_shift(x, axes)[0])
-    return _finish(rules.div_p(e, reduce_sum(e, axes, keepdims=True)))
-
-
-def log_softmax(a, axis=-1):
-    """``a - logsumexp(a, axis, keepdims=True)``, stably; ``axis`` as in :func:`softmax`."""
-    x = _check_operand(a, 0, "log_softmax")
-    axes = normalize_axes(axis, x.ndim, "log_softmax")
-    z = _shift(x, axes)[0]
-    return _finish(rules.sub_p(z, _log_sum_exp(z, axes)))

@@ -1,10 +1,10 @@
 """The user namespace: numpy-compatible functions on plain arrays and traced values.
 
 Multilinear functions come from ``multilinear.py`` and ``axes.py`` (lowerings onto einsum);
-elementwise functions and non-multilinear reductions from ``nonlinear.py``, shape and
-indexing functions from ``structure.py`` (thin wrappers over the primitives of the
-``rules*.py`` table). This module defines the arithmetic and gives traced values their
-operators (arithmetic, comparisons, indexing) and a few numpy-style methods.
+elementwise functions from ``nonlinear.py``, non-multilinear reductions from
+``reductions.py``, shape and indexing functions from ``structure.py`` (thin wrappers over the
+primitives of the ``rules*.py`` table). This module defines the arithmetic and gives traced
+values their operators (arithmetic, comparisons, indexing) and a few numpy-style methods.
 """
 
 from __future__ import annotations
@@ -44,8 +44,6 @@ from .multilinear import (  # noqa: F401  (re-exported)
 from .nonlinear import (  # noqa: F401  (re-exported)
     abs,
     absolute,
-    amax,
-    amin,
     clip,
     cos,
     equal,
@@ -58,24 +56,28 @@ from .nonlinear import (  # noqa: F401  (re-exported)
     less_equal,
     log,
     log1p,
-    log_softmax,
-    logsumexp,
-    max,
     maximum,
-    min,
     minimum,
     not_equal,
     relu,
     sigmoid,
     sign,
     sin,
-    softmax,
     softplus,
     sqrt,
     square,
     stop_gradient,
     tanh,
     where,
+)
+from .reductions import (  # noqa: F401  (re-exported)
+    amax,
+    amin,
+    log_softmax,
+    logsumexp,
+    max,
+    min,
+    softmax,
 )
 from .rules_elementwise import powt_p
 from .structure import (  # noqa: F401  (re-exported)
@@ -96,7 +98,7 @@ __all__ = ["einsum", "matmul", "multiply", "transpose", "asarray", "add", "subtr
            # lowerings onto one einsum node (multilinear.py, axes.py)
            "dot", "vdot", "inner", "outer", "tensordot", "kron", "vecdot", "permute_dims",
            "swapaxes", "moveaxis", "matrix_transpose", "diagonal", "trace", "sum", "mean",
-           # elementwise, reductions, structure (nonlinear.py, structure.py)
+           # elementwise, reductions, structure (nonlinear.py, reductions.py, structure.py)
            "exp", "log", "log1p", "expm1", "sqrt", "abs", "absolute", "sign", "tanh",
            "sigmoid", "relu", "gelu", "softplus", "sin", "cos", "square", "maximum",
            "minimum", "where", "clip", "max", "min", "amax", "amin", "logsumexp", "softmax",
