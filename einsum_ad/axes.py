@@ -321,6 +321,8 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
     """
     a = _check_operand(a, 0, "mean")
     mask = _where_mask(where, a, "mean")
+    if mask is not None:  # numpy's where= path is a ufunc reduction: 0-d takes axis=0
+        axis = _zero_d_axis(a, axis)
     labels, out_labels, ones, n = _reduce_labels(a, axis, keepdims, "mean")
     # as numpy: float16 (with no dtype asked for) is averaged in float32, since its sum
     # overflows past 65504 and 1/n underflows past 2**24 elements; then cast back

@@ -590,6 +590,8 @@ def test_ufunc_reductions_accept_axis_0_on_0d_arrays():
     assert float(ea.grad(lambda t: ea.sum(t, axis=0) * ea.max(t, axis=-1))(a)) == 6.0
     with pytest.raises(np.exceptions.AxisError):
         ea.mean(a, axis=0)
+    # ... but numpy's mean with where= reduces with a ufunc, which takes it
+    assert ea.mean(a, axis=0, where=np.array(True)) == np.mean(a, axis=0, where=np.array(True))
 
 
 def test_divide_of_integer_array_by_out_of_range_python_int_is_float64():
