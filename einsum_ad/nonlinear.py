@@ -208,12 +208,18 @@ def where(condition, x=_NOVALUE, y=_NOVALUE):
     return _finish(where_p(c, x, y))
 
 
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
 def clip(a, a_min=None, a_max=None, *, min=None, max=None):  # noqa: A002 - numpy's names
     """Limit ``a`` to ``[a_min, a_max]`` (either may be None): ``minimum(maximum(a, a_min),
     a_max)``, so at a bound the derivative is split in half, as in JAX.
 
     As in numpy 2, the bounds may be given as the keywords ``min`` and ``max`` instead. At
-    least one bound is required.
+    least one bound is required. For an integer ``a``, a Python int bound outside its dtype
+    on the side that cannot bind (``clip(int8_array, 0, 300)``) is ignored, as in numpy;
+    one on the other side is numpy's OverflowError.
     """
     bounds = []
     for name, pos, kw in (("min", a_min, min), ("max", a_max, max)):
@@ -224,6 +230,15 @@ def clip(a, a_min=None, a_max=None, *, min=None, max=None):  # noqa: A002 - nump
     if lo is None and hi is None:
         raise ValueError("clip: at least one of a_min and a_max (min, max) must be given")
     out = _check_operand(a, 0, "clip")
+    dt = np.dtype(out.dtype)
+    if dt.kind in "iu":  # as numpy: a Python int bound beyond the dtype's range on the
+        info = np.iinfo(dt)  # side that cannot bind is no bound (the other side overflows)
+        if _is_int(lo) and lo < info.min:
+            lo = None
+        if _is_int(hi) and hi > info.max:
+            hi = None
+        if lo is None and hi is None:
+            return out if isinstance(out, Tracer) else out.copy()
     if lo is not None:
         out = maximum_p(*_pair(out, lo))
     if hi is not None:

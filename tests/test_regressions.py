@@ -836,3 +836,18 @@ def test_where_with_condition_alone_is_nonzero():
                                   [[1.0, 0.0], [0.0, 1.0]])
     with pytest.raises(ValueError, match="both or neither"):
         ea.where(x > 0, x)
+
+
+def test_clip_of_integer_array_ignores_python_int_bounds_that_cannot_bind():
+    """``ea.clip(int8_array, 0, 300)`` raised OverflowError (the weak-scalar cast of 300 to
+    int8) where numpy clips with the bound that can bind and ignores the one beyond the
+    dtype's range on the harmless side; a bound beyond the range on the other side
+    (``clip(int8_array, 300, None)``) is numpy's OverflowError still."""
+    i8 = np.array([1, -2, 3], np.int8)
+    for lo, hi in ((0, 300), (-300, 2), (-300, 300), (0, 2**70)):
+        got, want = ea.clip(i8, lo, hi), np.clip(i8, lo, hi)
+        assert got.dtype == want.dtype == np.int8
+        np.testing.assert_array_equal(got, want)
+    assert not np.shares_memory(ea.clip(i8, -300, 300), i8)
+    with pytest.raises(OverflowError):
+        ea.clip(i8, 300, None)
