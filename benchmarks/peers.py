@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -74,6 +75,9 @@ def main(argv=None):
                     continue
                 try:
                     print(f"  {case.name} {mode}: {name}", file=sys.stderr, flush=True)
+                    # let the previous system's worker threads (OpenMP, XLA) stop spinning:
+                    # on a 2-core machine they would otherwise steal this one's cores
+                    time.sleep(0.05 if args.quick else 0.3)
                     row[name][mode] = _util.measure(fn, quick=args.quick)
                 except Exception as exc:  # a peer that cannot do this case: say so
                     row[name][mode] = None
