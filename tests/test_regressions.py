@@ -851,3 +851,20 @@ def test_clip_of_integer_array_ignores_python_int_bounds_that_cannot_bind():
     assert not np.shares_memory(ea.clip(i8, -300, 300), i8)
     with pytest.raises(OverflowError):
         ea.clip(i8, 300, None)
+
+
+def test_mps_initialisation_stays_of_order_one_for_long_chains():
+    """``nn.MPS`` started every core as identity + 0.05 noise whatever its size, while each
+    random part grows the chain's norm by about ``1 + bond_dim * noise**2``: an MNIST-sized
+    MPS (784 sites, bond 32) gave logits of ~1e16 at initialisation (and gradients alike),
+    contrary to its docstring. The default noise is now ``1 / sqrt(num_sites * bond_dim)``,
+    which keeps the product of order one for any length and bond."""
+    from einsum_ad import nn
+
+    rng = np.random.default_rng(0)
+    for sites, bond in ((784, 32), (64, 10)):
+        mps = nn.MPS(sites, 2, bond, 10)
+        x = rng.uniform(size=(4, sites))
+        logits = mps(mps.init(0), np.stack([np.ones_like(x), x], axis=-1))
+        assert 0.1 < np.abs(logits).max() < 10.0
+    assert nn.MPS(4, 2, 3, 2, noise=0.05).noise == 0.05
