@@ -366,3 +366,16 @@ def test_large_operands_split_instead_of_copied(subscripts, shapes, kind, layout
     got = ea.einsum(subscripts, *arrays)
     np.testing.assert_allclose(got, expected, rtol=1e-10)
     assert np.asarray(got).dtype == expected.dtype
+
+
+def test_backward_keeps_only_the_values_it_reads():
+    from einsum_ad.rules import _needs
+    shapes = [(2, 3), (3, 4), (4, 5)]
+    spec = _spec("ab,bc,cd->ad", *shapes)
+    p = contract.plan(spec, shapes, optimize=[(0, 1), (0, 1)])  # (op0 op1) -> t0; (op2 t0)
+    read, keep, _ = _needs(p, 3, (0,))
+    assert keep == frozenset() and read == {1, 2}  # t0 is not kept; op0 itself is not read
+    read, keep, _ = _needs(p, 3, (2,))
+    assert keep == {0} and read == {3}  # only t0 is needed (op0, op1 are let go)
+    read, keep, _ = _needs(p, 3, (0, 1, 2))
+    assert keep == {0} and read is None
