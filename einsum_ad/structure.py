@@ -14,6 +14,7 @@ from math import prod
 import numpy as np
 
 from . import rules
+from ._reduce_args import _store_out
 from .axes import transpose
 from .core import Tracer, unwrap
 from .multilinear import _check_operand, _finish
@@ -123,8 +124,12 @@ def _operands(arrays, fname):
     return xs
 
 
-def concatenate(arrays, axis=0):
-    """Join arrays along an existing axis (None: flatten them first).
+def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
+    """Join arrays along an existing axis (None: flatten them first), with numpy's signature.
+
+    ``dtype`` casts every array first (one astype node each), checked with numpy's
+    ``casting`` rule (TypeError when not allowed); ``out`` (plain arrays only) receives the
+    result and is returned.
 
     Examples:
         >>> import numpy as np, einsum_ad as ea
@@ -132,6 +137,15 @@ def concatenate(arrays, axis=0):
         array([0., 0., 1.])
     """
     xs = _operands(arrays, "concatenate")
+    if out is not None and dtype is not None:
+        raise TypeError("concatenate: give out or dtype, not both (as numpy)")
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+        for k, x in enumerate(xs):
+            if not np.can_cast(x.dtype, dtype, casting=casting):
+                raise TypeError(f"concatenate: cannot cast array {k} from {x.dtype} to "
+                                f"{dtype} under the rule {casting!r}")
+        xs = [x if x.dtype == dtype else rules.astype_p(x, dtype=dtype) for x in xs]
     if axis is None:
         xs = [rules.reshape_p(x, shape=(prod(x.shape),)) for x in xs]
         axis = 0
@@ -145,18 +159,20 @@ def concatenate(arrays, axis=0):
         if any(d != e for i, (d, e) in enumerate(zip(x.shape, xs[0].shape)) if i != ax):
             raise ValueError(f"concatenate: array {k} has shape {tuple(x.shape)}, which "
                              f"differs from array 0's {tuple(xs[0].shape)} off axis {ax}")
-    return _finish(concatenate_p(*xs, axis=ax))
+    return _store_out(concatenate_p(*xs, axis=ax), out, "concatenate")
 
 
-def stack(arrays, axis=0):
-    """Join same-shaped arrays along a new axis ``axis`` of the result."""
+def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
+    """Join same-shaped arrays along a new axis ``axis`` of the result (``out``, ``dtype``
+    and ``casting`` as in :func:`concatenate`)."""
     xs = _operands(arrays, "stack")
     for k, x in enumerate(xs):
         if tuple(x.shape) != tuple(xs[0].shape):
             raise ValueError(f"stack: all arrays must have the same shape; array 0 has "
                              f"{tuple(xs[0].shape)} and array {k} has {tuple(x.shape)}")
     (ax,) = normalize_axes(axis, xs[0].ndim + 1, "stack")
-    return concatenate([expand_dims(x, ax) for x in xs], axis=ax)
+    return concatenate([expand_dims(x, ax) for x in xs], axis=ax, out=out, dtype=dtype,
+                       casting=casting)
 
 
 def split(ary, indices_or_sections, axis=0):
@@ -277,10 +293,17 @@ def take_along_axis(arr, indices, axis=-1):
     return _finish(getitem_p(x, index=tuple(index)))
 
 
-def astype(x, dtype):
-    """``x`` cast to ``dtype``; the derivative is cast back to ``x``'s dtype."""
+def astype(x, dtype, /, *, copy=True, device=None):
+    """``x`` cast to ``dtype``; the derivative is cast back to ``x``'s dtype.
+
+    numpy's signature: with ``copy=False`` a plain ``x`` that already has ``dtype`` is
+    returned itself; otherwise the result is a new array. ``device`` may only be None or
+    ``"cpu"``.
+    """
     x = _check_operand(x, 0, "astype")
-    if isinstance(x, Tracer) and np.dtype(dtype) == x.dtype:
+    if device not in (None, "cpu"):
+        raise ValueError(f"astype: device must be None or 'cpu', got {device!r}")
+    if np.dtype(dtype) == x.dtype and (isinstance(x, Tracer) or not copy):
         return x
     out = rules.astype_p(x, dtype=np.dtype(dtype))
     if isinstance(out, np.ndarray) and np.may_share_memory(out, x):

@@ -868,3 +868,35 @@ def test_mps_initialisation_stays_of_order_one_for_long_chains():
         logits = mps(mps.init(0), np.stack([np.ones_like(x), x], axis=-1))
         assert 0.1 < np.abs(logits).max() < 10.0
     assert nn.MPS(4, 2, 3, 2, noise=0.05).noise == 0.05
+
+
+def test_concatenate_and_stack_take_numpys_out_dtype_casting():
+    """``ea.concatenate(arrays, dtype=np.float32)`` (and ``out=``, ``casting=``; the same
+    for ``stack``) raised TypeError (unexpected keyword), unlike numpy's. ``dtype`` casts
+    each array (numpy's casting check first), ``out`` is written and returned for plain
+    arrays; both together is numpy's TypeError."""
+    x = np.arange(3.0)
+    assert ea.concatenate([x, x], dtype=np.float32).dtype == np.float32
+    assert ea.stack([x, x], dtype=np.float32).dtype == np.float32
+    with pytest.raises(TypeError, match="under the rule 'same_kind'"):
+        ea.concatenate([x, x], dtype=np.int64)
+    np.testing.assert_array_equal(ea.concatenate([x, x], dtype=np.int64, casting="unsafe"),
+                                  np.concatenate([x, x], dtype=np.int64, casting="unsafe"))
+    out = np.zeros(6)
+    assert ea.concatenate([x, x], None, out) is out
+    np.testing.assert_array_equal(out, np.concatenate([x, x]))
+    g = ea.grad(lambda t: ea.sum(ea.stack([t, 2 * t], dtype=np.float32)))(x)
+    assert g.dtype == np.float64
+    np.testing.assert_array_equal(g, [3.0, 3.0, 3.0])
+
+
+def test_astype_takes_numpys_copy_and_device():
+    """``ea.astype(x, dtype, copy=False)`` raised TypeError (unexpected keyword) where numpy
+    2's ``astype(x, dtype, /, *, copy=True, device=None)`` returns ``x`` itself when no cast
+    is needed; the default still copies, as numpy."""
+    x = np.arange(3.0)
+    assert ea.astype(x, np.float64, copy=False) is x
+    assert ea.astype(x, np.float64) is not x
+    assert ea.astype(x, np.float32, copy=False, device="cpu").dtype == np.float32
+    with pytest.raises(ValueError, match="device"):
+        ea.astype(x, np.float32, device="gpu")
