@@ -75,20 +75,27 @@ def main(argv=None):
                     continue
                 try:
                     print(f"  {case.name} {mode}: {name}", file=sys.stderr, flush=True)
-                    # let the previous system's worker threads (OpenMP, XLA) stop spinning:
-                    # on a 2-core machine they would otherwise steal this one's cores
+                    # let the previous system's worker threads (OpenMP, XLA) stop spinning
+                    # (on a 2-core machine they would steal this one's cores), and wait for
+                    # other processes to leave the machine idle
                     time.sleep(0.05 if args.quick else 0.3)
-                    row[name][mode] = _util.measure(fn, quick=args.quick)
+                    _util.wait_idle(max_wait=5 if args.quick else 60)
+                    row[name][mode] = _util.measure(fn, quick=args.quick,
+                                                    label=f"{case.name} {mode} {name}")
                 except Exception as exc:  # a peer that cannot do this case: say so
                     row[name][mode] = None
                     msg = str(exc).splitlines()[0] if str(exc) else ""
                     notes.append(f"{name} on {case.name} ({mode}) failed: "
                                  f"{type(exc).__name__}: {msg[:120]}")
+    if _util.DISTURBED:
+        notes.append(f"{len(_util.DISTURBED)} measurement(s) were taken again because other "
+                     "processes used the CPU meanwhile (listed in the JSON)")
     report = render(env, cases, systems, results, notes)
     print(report)
     if args.json:
         _util.write_json(args.json, {"environment": env, "quick": args.quick,
                                      "results": results, "notes": notes,
+                                     "disturbed": _util.DISTURBED,
                                      "targets": targets(cases, results)})
     if args.plot:
         plot(args.plot, cases, results)
