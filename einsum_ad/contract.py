@@ -224,6 +224,7 @@ def _build_plan(spec: Spec, shapes, opt) -> Plan:
 def _make_step(positions, spec: Spec, args, sizes) -> Step:
     shapes = tuple(tuple(sizes[lab] for lab in sub) for sub in spec.inputs)
     shape = tuple(sizes[lab] for lab in spec.output)
+    run = lower(spec, shapes)  # first: a step it refuses is reported with its own label count
     adjoints = []
     for k in range(len(spec.inputs)):
         adj = adjoint(spec, k)
@@ -231,7 +232,7 @@ def _make_step(positions, spec: Spec, args, sizes) -> Step:
         adjoints.append(StepAdjoint(
             adj.contraction, adj.others, adj.spread, shapes[k], lower(adj.contraction, cshapes),
             None if adj.spread is None else spread_lowering(adj.spread, shapes[k])))
-    return Step(positions, spec, args, shapes, shape, lower(spec, shapes), tuple(adjoints))
+    return Step(positions, spec, args, shapes, shape, run, tuple(adjoints))
 
 
 @lru_cache(maxsize=4096)

@@ -230,9 +230,6 @@ def test_reshape_in_fortran_order(shape):
         ea.reshape(a, shape, order="K")
 
 
-@pytest.mark.xfail(strict=True, reason="contract._make_step lowers every operand's adjoint "
-                   "before the step itself, so the first Nary to refuse is an adjoint (59 "
-                   "labels); fix: build lower(spec, shapes) first in _make_step")
 def test_more_than_52_labels_with_optimize_false_counts_the_expressions_labels():
     """``einsum`` of 60 labels with ``optimize=False`` raised the right ValueError but said
     "one contraction step uses 59 distinct labels": the count was that of an adjoint, which
