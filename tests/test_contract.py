@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import einsum_ad as ea
-from einsum_ad import contract
+from einsum_ad import contract, lowering
 from einsum_ad.lowering import Spread, lower
 from einsum_ad.subscripts import Spec, normalize, parse
 
@@ -354,18 +354,29 @@ SPLIT_CASES = [
 
 @pytest.mark.parametrize("layout", ["contiguous", "transposed", "int64"])
 @pytest.mark.parametrize("subscripts,shapes,kind", SPLIT_CASES)
-def test_large_operands_split_instead_of_copied(subscripts, shapes, kind, layout):
+def test_large_operands_split_instead_of_copied(subscripts, shapes, kind, layout, monkeypatch):
+    # the batch-then-sum split starts at larger operands (2^20); lowered to 2^15 here so
+    # that these small operands take it (lowered directly: the plan cache is not involved)
+    monkeypatch.setattr(lowering, "_SUM_SPLIT_MIN", lowering._SPLIT_MIN)
     spec = _spec(subscripts, *shapes)
-    (step,) = contract.plan(spec, shapes).steps
-    assert step.run.kind == kind
+    run = lower(spec, shapes)
+    assert run.kind == kind
     arrays = _arrays(np.random.default_rng(9), shapes,
                      np.int64 if layout == "int64" else np.float64)
     if layout == "transposed":
         arrays = [x.T.copy().T for x in arrays]
     expected = np.einsum(subscripts, *arrays)
-    got = ea.einsum(subscripts, *arrays)
+    got = run(*arrays)
     np.testing.assert_allclose(got, expected, rtol=1e-10)
-    assert np.asarray(got).dtype == expected.dtype
+    assert got.dtype == expected.dtype
+
+
+def test_batch_then_sum_only_for_operands_of_a_million_elements():
+    """Below 2^20 elements a layout copy and one GEMM beat a batch of GEMMs summed after."""
+    shapes = [(12, 16, 32), (16, 64, 32)]
+    assert lower(_spec("acd,cbd->ab", *shapes), shapes).kind == "BLAS GEMM"
+    shapes = [(12, 64, 256), (64, 256, 256)]  # planned only: no arrays of this size
+    assert lower(_spec("acd,cbd->ab", *shapes), shapes).kind == "batched GEMM + sum"
 
 
 def test_backward_keeps_only_the_values_it_reads():
