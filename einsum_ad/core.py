@@ -12,6 +12,7 @@ The rules themselves (how each primitive differentiates) live in ``rules.py``.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 
 import numpy as np
@@ -20,6 +21,9 @@ __all__ = ["Primitive", "Tracer", "Trace", "RevTrace", "JvpTrace", "Node", "back
            "is_traced", "unwrap", "new_level"]
 
 _levels = itertools.count(1)
+# creation order of Nodes: a node is created after every node it reads, so processing nodes
+# in decreasing order visits each one after all of its consumers (see ``backward``)
+_node_seq = itertools.count()
 
 
 def new_level() -> int:
@@ -177,9 +181,10 @@ class Node:
     """One recorded primitive application in a reverse trace."""
 
     __slots__ = ("primitive", "params", "vjp", "parents", "positional", "shape", "dtype",
-                 "argnums", "__weakref__")
+                 "argnums", "seq", "__weakref__")
 
     def __init__(self, primitive, params, vjp, parents, argnums, positional, shape, dtype):
+        self.seq = next(_node_seq)  # larger than the seq of every parent
         self.primitive = primitive
         self.params = params
         self.vjp = vjp
@@ -214,42 +219,25 @@ class RevTrace(Trace):
         vals = list(args)
         argnums = []
         parents = []
-        for i, a in enumerate(args):
-            if isinstance(a, Tracer) and a._trace is self:
+        i = 0
+        for a in args:
+            if a.__class__ is Tracer and a._trace is self:
                 vals[i] = a._value
                 argnums.append(i)
                 parents.append(a._node)
-        if not prim.differentiable or prim.fwd_vjp is None:
+            i += 1
+        fwd_vjp = prim.fwd_vjp
+        if fwd_vjp is None or not prim.differentiable:
             if prim.differentiable:
                 raise TypeError(f"no reverse-mode rule for primitive {prim.name!r}")
             return prim(*vals, **params)
-        ans, vjp = prim.fwd_vjp(vals, params, tuple(argnums))
-        node = Node(prim, params, vjp, tuple(parents), tuple(argnums), prim._positional_vjp,
+        argnums = tuple(argnums)
+        ans, vjp = fwd_vjp(vals, params, argnums)
+        node = Node(prim, params, vjp, tuple(parents), argnums, prim._positional_vjp,
                     ans.shape, ans.dtype)
         if self.nodes is not None:
             self.nodes.append(node)
         return Tracer(ans, self, node)
-
-
-def _toposort(roots):
-    """Nodes reachable from ``roots``, every node after all of its consumers."""
-    order = []
-    visited = set()
-    stack = [(r, False) for r in roots]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for p in node.parents:
-            if id(p) not in visited:
-                stack.append((p, False))
-    order.reverse()
-    return order
 
 
 def backward(roots, accumulate, fit):
@@ -257,30 +245,46 @@ def backward(roots, accumulate, fit):
 
     Returns {id(node): cotangent} for the nodes left holding one (the inputs).
     ``accumulate(a, b)`` adds two cotangents; ``fit(g, node)`` brings a cotangent to the
-    node's shape and dtype (undoing broadcasting: the one place that does it).
+    node's shape and dtype (undoing broadcasting: the one place that does it; not called
+    when they already match).
+
+    Nodes are processed in decreasing creation order (``Node.seq``) from a heap that a
+    node enters when its first cotangent arrives: every consumer of a node was created
+    after it, so each node runs once, after all of its consumers, and nodes no cotangent
+    reaches are never visited.
     """
     cts = {}
+    heap = []
     for node, g in roots:
-        prev = cts.get(id(node))
-        cts[id(node)] = g if prev is None else accumulate(prev, g)
-    if len(roots) == 1 and not any(p.parents for p in roots[0][0].parents):
-        order = [roots[0][0]]  # one node over inputs only (inputs have no vjp to run)
-    else:
-        order = _toposort([n for n, _ in roots])
-    for node in order:
-        ct = cts.get(id(node))
-        if ct is None or node.vjp is None:
-            continue
-        del cts[id(node)]
-        outs = node.vjp(ct)
+        key = id(node)
+        prev = cts.get(key)
+        if prev is None:
+            cts[key] = g
+            if node.vjp is not None:
+                heap.append((-node.seq, node))
+        else:
+            cts[key] = accumulate(prev, g)
+    if len(heap) > 1:
+        heapq.heapify(heap)
+    pop, push = heapq.heappop, heapq.heappush
+    while heap:
+        node = pop(heap)[1]
+        outs = node.vjp(cts.pop(id(node)))
         if node.positional:
             outs = [outs[i] for i in node.argnums]
         for parent, c in zip(node.parents, outs):
             if c is None:
                 continue
-            c = fit(c, parent)
-            prev = cts.get(id(parent))
-            cts[id(parent)] = c if prev is None else accumulate(prev, c)
+            if c.shape != parent.shape or c.dtype != parent.dtype:
+                c = fit(c, parent)
+            key = id(parent)
+            prev = cts.get(key)
+            if prev is None:
+                cts[key] = c
+                if parent.vjp is not None:
+                    push(heap, (-parent.seq, parent))
+            else:
+                cts[key] = accumulate(prev, c)
     return cts
 
 
