@@ -14,13 +14,15 @@ import numpy as np
 
 from . import rules
 from .core import JvpTrace, RevTrace, Tracer, backward
-from .tree import tree_flatten, tree_unflatten
+from .tree import LEAF, tree_flatten, tree_unflatten
 
 __all__ = ["vjp", "grad", "value_and_grad", "jvp", "jacrev", "jacfwd", "jacobian", "hessian",
            "hvp"]
 
 
 def _as_primal(x, fname, i):
+    if x.__class__ is np.ndarray and x.dtype.kind in "fc":
+        return x  # the common case
     if isinstance(x, Tracer):
         return x
     if x is None or isinstance(x, (str, bytes)):
@@ -92,37 +94,44 @@ def vjp(f, *primals, has_aux=False):
                [2., 2., 2.]])
     """
     trace = RevTrace()
-    leaves_in, trees_in = [], []
+    leaves_in, trees_in, args = [], [], []
     for i, p in enumerate(primals):
         leaves, treedef = tree_flatten(p)
-        leaves_in.append([trace.new_input(_as_primal(x, "vjp", i)) for x in leaves])
+        ls = [trace.new_input(_as_primal(x, "vjp", i)) for x in leaves]
+        leaves_in.append(ls)
         trees_in.append(treedef)
-    args = [tree_unflatten(t, ls) for t, ls in zip(trees_in, leaves_in)]
+        args.append(ls[0] if treedef is LEAF else tree_unflatten(treedef, ls))
     try:
-        result, aux = _split_output(f(*args), has_aux, "vjp")
+        result, aux, out_leaves, out_tree = _split_output(f(*args), has_aux, "vjp")
     finally:
         trace.done = True  # its tracers must not be used once f has returned
-    out_leaves, out_tree = tree_flatten(result)
-    out_vals = [_own_value(x, trace) for x in out_leaves]
-    out = tree_unflatten(out_tree, out_vals)
-
-    in_owners = _owners([x._value for ls in leaves_in for x in ls])
+    out_vals = [x._value if x.__class__ is Tracer and x._trace is trace else x
+                for x in out_leaves]
+    out = out_vals[0] if out_tree is LEAF else tree_unflatten(out_tree, out_vals)
 
     def vjp_fn(cotangent):
         ct_leaves, ct_tree = tree_flatten(cotangent)
-        if ct_tree != out_tree:
+        if ct_tree is not out_tree and ct_tree != out_tree:
             raise ValueError(
                 f"vjp_fn: the cotangent's structure {ct_tree} differs from the output's "
                 f"{out_tree}"
             )
         roots = []
-        for i, (o, c) in enumerate(zip(out_leaves, ct_leaves)):
+        i = 0
+        for o, c in zip(out_leaves, ct_leaves):
             c = _check_cotangent(c, o, i)
-            if isinstance(o, Tracer) and o._trace is trace:
+            if o.__class__ is Tracer and o._trace is trace:
                 roots.append((o._node, c))
+            i += 1
         cts = backward(roots, rules.accumulate, rules.fit) if roots else {}
-        seen = _owners(ct_leaves)
-        seen.update(in_owners)
+        # what a handed-out derivative must not share memory with: the cotangents, the
+        # inputs, and (added as they are handed out) the derivatives before it
+        seen = {_owner(v) for v in ct_leaves if isinstance(v, np.ndarray)}
+        for ls in leaves_in:
+            for x in ls:
+                v = x._value
+                if isinstance(v, np.ndarray):
+                    seen.add(_owner(v))
         grads = []
         for leaves, treedef in zip(leaves_in, trees_in):
             gl = []
@@ -131,7 +140,7 @@ def vjp(f, *primals, has_aux=False):
                 if c is None:
                     c = np.zeros(x.shape, dtype=x.dtype)
                 gl.append(_user_array(c, seen))
-            grads.append(tree_unflatten(treedef, gl))
+            grads.append(gl[0] if treedef is LEAF else tree_unflatten(treedef, gl))
         return tuple(grads)
 
     if has_aux:
@@ -141,8 +150,8 @@ def vjp(f, *primals, has_aux=False):
 
 
 def _split_output(result, has_aux, fname):
-    """``f``'s result as (output, aux), checked: a pair with ``has_aux``, and every output
-    leaf an array, a traced value or a number."""
+    """``f``'s result as (output, aux, output leaves, output treedef), checked: a pair with
+    ``has_aux``, and every output leaf an array, a traced value or a number."""
     aux = None
     if has_aux:
         if not (isinstance(result, (tuple, list)) and len(result) == 2):
@@ -151,10 +160,14 @@ def _split_output(result, has_aux, fname):
                             + (f" of length {len(result)}" if isinstance(result, (tuple, list))
                                else ""))
         result, aux = result
-    for x in tree_flatten(result)[0]:
-        if not isinstance(x, (Tracer, np.ndarray, np.generic, int, float, complex)):
+    leaves, treedef = tree_flatten(result)
+    for x in leaves:
+        if not isinstance(x, _OUTPUT_TYPES):
             raise TypeError(f"{fname}: f returned a {type(x).__name__}, not an array")
-    return result, aux
+    return result, aux, leaves, treedef
+
+
+_OUTPUT_TYPES = (Tracer, np.ndarray, np.generic, int, float, complex)
 
 
 def _check_cotangent(c, o, i):
@@ -333,10 +346,9 @@ def jvp(f, primals, tangents, has_aux=False):
             leaves.append(trace.new_input(x, tx))
         args.append(tree_unflatten(pd, leaves))
     try:
-        result, aux = _split_output(f(*args), has_aux, "jvp")
+        result, aux, ol, od = _split_output(f(*args), has_aux, "jvp")
     finally:
         trace.done = True  # its tracers must not be used once f has returned
-    ol, od = tree_flatten(result)
     seen = _owners(tree_flatten(list(tangents))[0]) | _owners(tree_flatten(list(primals))[0])
     vals, tans = [], []
     for o in ol:
