@@ -125,11 +125,11 @@ def make_cases(quick: bool, rng) -> list[Case]:
     add("bilinear", "bi,oij,bj->bo", [_rand(rng, bsz, d), _rand(rng, o, d, d),
                                       _rand(rng, bsz, d)], "bilinear", fwd=bil_fwd)
     n = 64 if q else 256
-    mats = [_rand(rng, n, n) / np.sqrt(n) for _ in range(6)]
+    mats = [_rand(rng, n, n) / DTYPE(np.sqrt(n)) for _ in range(6)]  # not np.sqrt: float64
     add("chain6", "ab,bc,cd,de,ef,fg->ag", mats, "chain",
         fwd=lambda *ms: reduce(np.matmul, ms), fb=lambda g, *ms: _chain_fb(ms, g))
     bond, phys = (8, 2) if q else (32, 2)
-    add("mps_ring8", _ring_spec(8), [_rand(rng, bond, phys, bond) / np.sqrt(bond)
+    add("mps_ring8", _ring_spec(8), [_rand(rng, bond, phys, bond) / DTYPE(np.sqrt(bond))
                                      for _ in range(8)], "ring")
     bond = 6 if q else 16
     spec = _grid_spec(3, 3)
