@@ -111,6 +111,18 @@ def _broadcast(fname, *shapes):
 
 # ------------------------------------------------------------------------------ einsum
 
+# (subscripts string, shape of each operand) -> canonical Spec, for specs that parsed and
+# normalised without error: a later call with the same key skips parse and normalize.
+_SPECS = {}
+_SPECS_MAX = 4096
+
+
+def _remember_spec(subscripts, ops, spec):
+    if len(_SPECS) >= _SPECS_MAX:
+        _SPECS.clear()
+    _SPECS[(subscripts,) + tuple(o.shape for o in ops)] = spec
+
+
 
 def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize="auto",
            checkpoint=False):
@@ -147,6 +159,23 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
         >>> ea.einsum("i,i->i", np.ones(2), np.ones(2), dtype=np.float32, casting="same_kind")
         array([1., 1.], dtype=float32)
     """
+    first = operands[0] if operands else None
+    if (first.__class__ is str and dtype is None and out is None and order == "K"
+            and casting == "safe"):
+        # the hot path: string subscripts on arrays whose spec was met before
+        traced, key = False, [first]
+        for o in operands[1:]:
+            if o.__class__ is Tracer:
+                traced = True
+            elif o.__class__ is not np.ndarray or o.dtype.kind not in "biufc":
+                break
+            key.append(o.shape)
+        else:
+            spec = _SPECS.get(tuple(key))
+            if spec is not None:
+                res = rules.einsum_p(*operands[1:], spec=spec, optimize=optimize,
+                                     checkpoint=bool(checkpoint))
+                return res if traced else _finish(res)
     if order not in ("K", "C", "F", "A"):
         raise ValueError(f"einsum: order must be one of 'K', 'C', 'F', 'A', got {order!r}")
     if casting not in ("no", "equiv", "safe", "same_kind", "unsafe"):
@@ -164,6 +193,8 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
                rules.astype_p(o, dtype=dtype) if isinstance(o, Tracer) else o.astype(dtype)
                for o in ops]
     spec = normalize(terms, output, [o.shape for o in ops])
+    if isinstance(operands[0], str):
+        _remember_spec(operands[0], ops, spec)
     if out is not None and traced:
         raise TypeError("einsum: out= cannot be used with traced operands (the result of a "
                         "differentiated computation is a new value)")
