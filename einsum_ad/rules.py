@@ -9,6 +9,8 @@ Multilinear operations have no rule of their own: they are einsum nodes.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from . import contract as _contract
@@ -129,6 +131,10 @@ def _einsum_fwd_vjp(args, params, argnums):
         for j, todo in program:
             gj = cts[n + j]
             cts[n + j] = None
+            if fast and len(todo) > 1 and gj.__class__ is np.ndarray \
+                    and not gj.flags.c_contiguous:
+                # a permuted view that two GEMMs read: copy it once, not once in each
+                gj = np.ascontiguousarray(gj)
             for i, adj, others in todo:
                 ops = [vals[o] for o in others]
                 if fast:
@@ -326,6 +332,17 @@ def unbroadcast(g, shape):
     gshape = tuple(g.shape)
     if gshape == shape:
         return g
+    sum_spec, spread_spec = _unbroadcast_specs(gshape, shape)
+    out = einsum_p(g, spec=sum_spec, optimize=False)
+    if spread_spec is not None:
+        out = spread_p(out, spec=spread_spec, shape=shape)
+    return out
+
+
+@lru_cache(maxsize=1024)
+def _unbroadcast_specs(gshape, shape):
+    """The einsum summing a cotangent of ``gshape`` over its broadcast axes, and the spread
+    restoring ``shape``'s size-1 axes (None when there are none)."""
     lead = len(gshape) - len(shape)
     if lead < 0 or any(d != 1 and d != gshape[lead + i] for i, d in enumerate(shape)):
         # a rule returned a cotangent that is no broadcast of its operand: summing it
@@ -334,11 +351,8 @@ def unbroadcast(g, shape):
                          f"of shape {shape}, which does not broadcast to it")
     labels = "".join(_letters(len(gshape)))
     kept = "".join(labels[lead + i] for i, d in enumerate(shape) if d == gshape[lead + i])
-    out = einsum_p(g, spec=Spec((labels,), kept), optimize=False)
     target = labels[lead:]
-    if kept != target:
-        out = spread_p(out, spec=Spec((kept,), target), shape=shape)
-    return out
+    return Spec((labels,), kept), (None if kept == target else Spec((kept,), target))
 
 
 def _letters(n):
