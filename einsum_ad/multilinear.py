@@ -223,11 +223,24 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
 
 
 def _is_pyscalar(x):
+    if x.__class__ in _PYSCALARS:
+        return True
     return isinstance(x, numbers.Number) and not isinstance(x, np.generic)
+
+
+_PYSCALARS = frozenset((int, float, complex, bool))
+
+
+def _is_operand(x):
+    """``x`` needs no conversion or check to be an operand (a tracer or a numeric array)."""
+    c = x.__class__
+    return c is Tracer or (c is np.ndarray and x.dtype.kind in "biufc")
 
 
 def _pair(a, b):
     """Two arithmetic operands: Python scalars are weakly typed, as in numpy."""
+    if _is_operand(a) and _is_operand(b):
+        return a, b  # the common case: what _check_operand returns them as
     if _is_pyscalar(a) and _is_pyscalar(b):
         return np.asarray(a), np.asarray(b)
     if _is_pyscalar(a):
@@ -247,8 +260,14 @@ def multiply(a, b):
                [4., 8.]])
     """
     a, b = _pair(a, b)
-    _broadcast("multiply", a.shape, b.shape)
-    return _finish(rules.mul(a, b))
+    spec = _SPECS.get(("...,...->...", a.shape, b.shape))
+    if spec is None:  # first time for these shapes: numpy's broadcasting error, then the spec
+        _broadcast("multiply", a.shape, b.shape)
+        terms, output, _ = parse(("...,...->...", a, b))
+        spec = normalize(terms, output, [a.shape, b.shape])
+        _remember_spec("...,...->...", (a, b), spec)
+    # what rules.mul computes: the node "...,...->..." with the default optimizer
+    return _finish(rules.einsum_p(a, b, spec=spec, optimize="auto"))
 
 
 def matmul(a, b):

@@ -47,6 +47,18 @@ class Spec:
     def __str__(self) -> str:
         return ",".join(self.inputs) + "->" + self.output
 
+    def __hash__(self) -> int:
+        # computed once: a Spec keys the plan cache on every einsum call
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = hash((self.inputs, self.output))
+            object.__setattr__(self, "_hash", h)
+        return h
+
+    def __getstate__(self):
+        # str hashes differ between processes: a pickled Spec must not carry its hash
+        return {"inputs": self.inputs, "output": self.output}
+
     @property
     def labels(self) -> str:
         """Every distinct label, in order of first appearance."""
