@@ -41,6 +41,12 @@ class StepAdjoint:
     run: object = field(compare=False, repr=False)
     spread_run: object = field(default=None, compare=False, repr=False)
 
+    @property
+    def identity(self) -> bool:
+        """The contraction is ``g`` itself (``"ab->ab"``): nothing to compute or record."""
+        c = self.contraction
+        return not self.others and c.inputs[0] == c.output
+
 
 @dataclass(frozen=True)
 class Step:

@@ -55,7 +55,9 @@ def _adjoint_of(adj, g, others):
     """The generic rule on one step: an operand's cotangent from the step's ``StepAdjoint``,
     the output cotangent ``g`` and the values of the other operands it reads."""
     if isinstance(g, Tracer) or any(isinstance(x, Tracer) for x in others):
-        out = einsum_p(g, *others, spec=adj.contraction, optimize=False)
+        # an identity contraction (the adjoint of a sum, a trace) records no node
+        out = g if adj.identity else einsum_p(g, *others, spec=adj.contraction,
+                                                optimize=False)
         if adj.spread is not None:
             out = spread_p(out, spec=adj.spread, shape=adj.shape)
         return out

@@ -390,3 +390,17 @@ def test_backward_keeps_only_the_values_it_reads():
     assert keep == {0} and read == {3}  # only t0 is needed (op0, op1 are let go)
     read, keep, _ = _needs(p, 3, (0, 1, 2))
     assert keep == {0} and read is None
+
+
+def test_traced_backward_records_no_identity_contraction():
+    """The adjoint of a sum or a trace is ``g`` itself: with a traced cotangent the backward
+    records only the spread, not an einsum ``"->"`` that would copy ``g``."""
+    x = np.arange(9.0).reshape(3, 3)
+    for subscripts in ("ij->", "ii->"):
+        graph = ea.make_graph(
+            lambda x, g, s=subscripts: ea.vjp(lambda y: ea.einsum(s, y), x)[1](g), x, 2.0)
+        forward, spread = graph.nodes  # the forward's einsum, then the backward's spread
+        assert (forward.primitive, spread.primitive) == ("einsum", "spread")
+        assert spread.inputs == (("input", 1),)  # g itself
+    grad = ea.vjp(lambda y: ea.einsum("ii->", y), x)[1](np.float64(2.0))[0]
+    np.testing.assert_array_equal(grad, 2.0 * np.eye(3))
