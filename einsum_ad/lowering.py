@@ -40,12 +40,23 @@ _SPLIT_MIN = 1 << 15
 _SUM_SPLIT_MIN = 1 << 20
 
 
+def _strided(x, shape, strides, writeable=False):
+    """``as_strided`` without its Python overhead where ``x`` exports a plain buffer."""
+    try:
+        y = np.ndarray(shape, x.dtype, buffer=x, strides=strides)
+    except (TypeError, ValueError, BufferError):  # a strided view: the general path
+        return as_strided(x, shape, strides, writeable=writeable)
+    if not writeable:
+        y.flags.writeable = False
+    return y
+
+
 def _diagonal(x, groups):
     """A view of ``x`` with each group of axes (one repeated label) merged into one axis."""
     st = x.strides
     shape = tuple(x.shape[g[0]] for g in groups)
     strides = tuple(sum(st[i] for i in g) for g in groups)
-    return as_strided(x, shape, strides, writeable=False)
+    return _strided(x, shape, strides)
 
 
 class _Prep:
@@ -334,8 +345,8 @@ class Spread:
             return x if self.inter == self.shape else _broadcast(x, self.shape)
         out = np.zeros(self.shape, dtype=x.dtype)
         st = out.strides
-        view = as_strided(out, tuple(self.shape[g[0]] for g in self.groups),
-                          tuple(sum(st[i] for i in g) for g in self.groups), writeable=True)
+        view = _strided(out, tuple(self.shape[g[0]] for g in self.groups),
+                        tuple(sum(st[i] for i in g) for g in self.groups), writeable=True)
         view[...] = x
         return out
 
