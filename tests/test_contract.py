@@ -404,3 +404,21 @@ def test_traced_backward_records_no_identity_contraction():
         assert spread.inputs == (("input", 1),)  # g itself
     grad = ea.vjp(lambda y: ea.einsum("ii->", y), x)[1](np.float64(2.0))[0]
     np.testing.assert_array_equal(grad, 2.0 * np.eye(3))
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "fortran", "reversed", "offset", "strided",
+                                    "read-only"])
+def test_diagonal_views_on_every_layout(layout):
+    """Repeated labels read a strided view (built on the buffer, or through as_strided when
+    the operand has no plain buffer): equal to numpy's, never writeable."""
+    base = np.arange(60.0).reshape(3, 4, 5)
+    x = {"contiguous": base[:, :3, :3].copy(), "fortran": np.asfortranarray(base[:, :3, :3]),
+         "reversed": base[::-1, :3, :3], "offset": base[1:, 1:, 2:],
+         "strided": base[:, ::2, ::2][:, :2, :2],
+         "read-only": base[:, :3, :3].copy()}[layout]
+    if layout == "read-only":
+        x.flags.writeable = False
+    got = lower(_spec("aii->ai", x.shape), [x.shape])(x)
+    np.testing.assert_array_equal(got, np.einsum("aii->ai", x))
+    assert not got.flags.writeable
+    np.testing.assert_array_equal(ea.einsum("aii->", x), np.einsum("aii->", x))
