@@ -1,9 +1,10 @@
 """Non-multilinear reductions: ``max``/``min`` (``amax``/``amin``), ``logsumexp``,
 ``softmax`` and ``log_softmax``, with numpy's (and scipy's) signatures.
 
-``max``/``min`` are primitives of the rule table (``rules_structural.py``); the others are
-stable composites of primitives (shifted by a constant maximum) and need no rule of their
-own. ``sum`` and ``mean`` are einsum lowerings (``axes.py``).
+``max``/``min`` are primitives of the rule table (``rules_structural.py``), and so is
+``log_softmax`` of a floating array (one node); the others (and log_softmax of other
+dtypes or over an empty axis) are stable composites of primitives (shifted by a constant
+maximum) and need no rule of their own. ``sum`` and ``mean`` are einsum lowerings (``axes.py``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from .rules_elementwise import (
     stop_gradient_p,
     where_p,
 )
-from .rules_structural import max_p, min_p, reduce_sum
+from .rules_structural import log_softmax_p, max_p, min_p, reduce_sum
 
 __all__ = ["max", "min", "amax", "amin", "logsumexp", "softmax", "log_softmax"]
 
@@ -196,5 +197,7 @@ def log_softmax(a, axis=-1):
     """``a - logsumexp(a, axis, keepdims=True)``, stably; ``axis`` as in :func:`softmax`."""
     x = _check_operand(a, 0, "log_softmax")
     axes = normalize_axes(axis, x.ndim, "log_softmax")
+    if axes and np.dtype(x.dtype).kind == "f" and builtins.all(x.shape[ax] for ax in axes):
+        return _finish(log_softmax_p(x, axis=axes))  # one node, the composite's values
     z = _shift(x, axes)[0]
     return _finish(rules.sub_p(z, _log_sum_exp(z, axes)))

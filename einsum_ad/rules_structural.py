@@ -3,7 +3,8 @@
 Part of the one rule table (``rules.py`` imports it). Indexing is a pair of linear
 primitives, each the other's transpose: ``getitem`` (a gather, ``x[index]``) and
 ``scatter_add`` (``np.add.at`` into zeros, so repeated indices accumulate). Reductions
-other than max/min are einsum lowerings and have no rule here.
+other than max/min are einsum lowerings and have no rule here, except ``log_softmax``: one
+node instead of the eight of its composite, on the hot path of every classifier's loss.
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ from __future__ import annotations
 import numpy as np
 
 from .core import Primitive
-from .rules import _fit_forward, div_p, einsum_p, reshape_p
-from .rules_elementwise import equal_p, stop_gradient_p, where_p
+from .rules import _fit_forward, div_p, einsum_p, mul, reshape_p, sub_p
+from .rules_elementwise import equal_p, exp_p, stop_gradient_p, where_p
 from .subscripts import Spec, symbol
 
 __all__ = ["getitem_p", "scatter_add_p", "concatenate_p", "max_p", "min_p", "reduce_sum",
-           "keep_shape"]
+           "keep_shape", "log_softmax_p"]
 
 
 # ======================================================================== structural
@@ -138,3 +139,33 @@ def _extremum(name, reduce):
 
 max_p = _extremum("max", np.max)
 min_p = _extremum("min", np.min)
+
+
+def _log_softmax_impl(x, *, axis):
+    """``z - log(sum(exp(z)))`` with ``z = x - max(x)`` over the normalised, non-empty
+    ``axis`` tuple (kept dimensions), as ``reductions.log_softmax``'s composite computes
+    it: a non-finite maximum shifts by 0, log(0) is -inf without a warning."""
+    m = np.max(x, axis=axis, keepdims=True)
+    finite = np.isfinite(m)
+    if finite.all():
+        z = np.subtract(x, m)
+        return np.subtract(z, np.log(np.sum(np.exp(z), axis=axis, keepdims=True)))
+    z = np.subtract(x, np.where(finite, m, np.zeros((), dtype=m.dtype)))
+    with np.errstate(divide="ignore"):
+        return np.subtract(z, np.log(np.sum(np.exp(z), axis=axis, keepdims=True)))
+
+
+# Its derivative needs only its value: softmax = exp(ans), and the shift is a constant
+# (log_softmax does not change when x moves along (1, ..., 1)). VJP: g - softmax sum(g);
+# JVP: t - sum(softmax t). Both are made of primitives, so they differentiate again.
+log_softmax_p = Primitive("log_softmax", _log_softmax_impl)
+log_softmax_p.def_vjp(lambda ans, x, *, axis: lambda g: (
+    sub_p(g, mul(exp_p(ans), reduce_sum(g, axis, keepdims=True))),))
+
+
+@log_softmax_p.def_jvp
+def _log_softmax_jvp(primals, tangents, params):
+    ans = log_softmax_p(primals[0], **params)
+    t = tangents[0]
+    return ans, _fit_forward(
+        sub_p(t, reduce_sum(mul(exp_p(ans), t), params["axis"], keepdims=True)), ans)

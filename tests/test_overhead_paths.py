@@ -40,3 +40,37 @@ def test_einsum_spec_cache_is_bounded():
         multilinear._remember_spec("i->", [np.empty(n)], None)
     assert len(multilinear._SPECS) <= multilinear._SPECS_MAX
     multilinear._SPECS.clear()
+
+
+def _log_softmax_composite(x, axis):
+    """The composite log_softmax was before it became one node: x - logsumexp(x)."""
+    return x - ea.logsumexp(x, axis=axis, keepdims=True)
+
+
+@pytest.mark.parametrize("axis", [-1, 0, (0, 2), None])
+def test_log_softmax_node_matches_composite(axis):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, 4, 5)) * 5
+    got = ea.log_softmax(x, axis=axis)
+    np.testing.assert_allclose(got, _log_softmax_composite(x, axis), rtol=1e-13, atol=1e-13)
+    u = rng.standard_normal(x.shape)
+    g = ea.grad(lambda x: ea.sum(u * ea.log_softmax(x, axis=axis)))(x)
+    want = ea.grad(lambda x: ea.sum(u * _log_softmax_composite(x, axis)))(x)
+    np.testing.assert_allclose(g, want, rtol=1e-12, atol=1e-13)
+    ea.testing.check_grads(lambda x: ea.log_softmax(x, axis=axis), (x,), order=2,
+                           modes=("rev", "fwd"))
+
+
+def test_log_softmax_node_edge_values():
+    x = np.array([[1e4, 0.0, -1e4], [-np.inf, 0.0, 1.0], [-np.inf, -np.inf, -np.inf],
+                  [np.nan, 0.0, 1.0], [np.inf, 0.0, 1.0]])
+    with np.errstate(invalid="ignore"):  # inf - inf, in both
+        want = _log_softmax_composite(x, -1)
+        got = ea.log_softmax(x, axis=-1)
+    np.testing.assert_allclose(got, want, rtol=1e-15)
+    f32 = ea.log_softmax(x[:2].astype(np.float32))
+    assert f32.dtype == np.float32
+    np.testing.assert_allclose(f32, want[:2].astype(np.float32), rtol=1e-6)
+    # the composite still serves integer input (float64 result) and empty axes
+    np.testing.assert_allclose(ea.log_softmax(np.array([0, 0])), np.log([0.5, 0.5]))
+    assert ea.log_softmax(np.zeros((2, 0)), axis=-1).shape == (2, 0)
