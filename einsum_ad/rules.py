@@ -261,7 +261,13 @@ def _add_jvp(p, t, params):
 
 
 sub_p = Primitive("subtract", np.subtract)
-sub_p.def_vjp(lambda ans, a, b: lambda g: (g, neg_p(g)))
+
+
+@sub_p.def_fwd_vjp
+def _sub_fwd_vjp(args, params, argnums):
+    # only the differentiated operands' cotangents are computed (a - constant: no neg)
+    ans = sub_p(*args)
+    return ans, lambda g: tuple(g if i == 0 else neg_p(g) for i in argnums)
 
 
 @sub_p.def_jvp
@@ -279,9 +285,13 @@ neg_p.def_jvp(lambda p, t, params: (neg_p(p[0]), neg_p(t[0])))
 div_p = Primitive("divide", np.true_divide)
 
 
-@div_p.def_vjp
-def _div_vjp(ans, a, b):
-    return lambda g: (div_p(g, b), neg_p(div_p(mul(g, ans), b)))
+@div_p.def_fwd_vjp
+def _div_fwd_vjp(args, params, argnums):
+    # only the differentiated operands' cotangents are computed (x / constant: one div)
+    a, b = args
+    ans = div_p(a, b)
+    return ans, lambda g: tuple(div_p(g, b) if i == 0 else neg_p(div_p(mul(g, ans), b))
+                                for i in argnums)
 
 
 @div_p.def_jvp

@@ -279,8 +279,10 @@ def value_and_grad(f, argnums=0, has_aux=False):
                 f"grad: f must return a scalar, got a {type(out).__name__}"
                 + ("; to return auxiliary values too, pass has_aux=True and return (scalar, aux)"
                    if isinstance(out, (list, tuple)) and not has_aux else ""))
-        shape = tuple(np.shape(out))
-        dtype = np.result_type(out) if not isinstance(out, Tracer) else out.dtype
+        if isinstance(out, (np.ndarray, np.generic, Tracer)):
+            shape, dtype = tuple(out.shape), out.dtype
+        else:
+            shape, dtype = tuple(np.shape(out)), np.result_type(out)
         if shape != ():
             raise TypeError(f"grad: f must return a scalar, got an output of shape {shape}")
         if np.dtype(dtype).kind not in "f":
