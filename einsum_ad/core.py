@@ -253,6 +253,14 @@ def backward(roots, accumulate, fit):
     after it, so each node runs once, after all of its consumers, and nodes no cotangent
     reaches are never visited.
     """
+    if len(roots) == 1:
+        node, g = roots[0]
+        if node.vjp is not None:
+            for p in node.parents:
+                if p.vjp is not None:
+                    break
+            else:
+                return _backward_one(node, g, fit, accumulate)
     cts = {}
     heap = []
     for node, g in roots:
@@ -285,6 +293,22 @@ def backward(roots, accumulate, fit):
                     push(heap, (-parent.seq, parent))
             else:
                 cts[key] = accumulate(prev, c)
+    return cts
+
+
+def _backward_one(node, g, fit, accumulate):
+    """``backward`` for one node whose operands are all inputs: no order to find."""
+    outs = node.vjp(g)
+    if node.positional:
+        outs = [outs[i] for i in node.argnums]
+    cts = {}
+    for parent, c in zip(node.parents, outs):
+        if c is None:
+            continue
+        if c.shape != parent.shape or c.dtype != parent.dtype:
+            c = fit(c, parent)
+        prev = cts.get(id(parent))
+        cts[id(parent)] = c if prev is None else accumulate(prev, c)
     return cts
 
 

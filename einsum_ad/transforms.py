@@ -94,13 +94,19 @@ def vjp(f, *primals, has_aux=False):
                [2., 2., 2.]])
     """
     trace = RevTrace()
-    leaves_in, trees_in, args = [], [], []
+    leaves_in, trees_in, args, inputs = [], [], [], []
+    bare = True  # every primal a single array
     for i, p in enumerate(primals):
         leaves, treedef = tree_flatten(p)
         ls = [trace.new_input(_as_primal(x, "vjp", i)) for x in leaves]
         leaves_in.append(ls)
         trees_in.append(treedef)
-        args.append(ls[0] if treedef is LEAF else tree_unflatten(treedef, ls))
+        inputs.extend(ls)
+        if treedef is LEAF:
+            args.append(ls[0])
+        else:
+            bare = False
+            args.append(tree_unflatten(treedef, ls))
     try:
         result, aux, out_leaves, out_tree = _split_output(f(*args), has_aux, "vjp")
     finally:
@@ -127,20 +133,22 @@ def vjp(f, *primals, has_aux=False):
         # what a handed-out derivative must not share memory with: the cotangents, the
         # inputs, and (added as they are handed out) the derivatives before it
         seen = {_owner(v) for v in ct_leaves if isinstance(v, np.ndarray)}
-        for ls in leaves_in:
-            for x in ls:
-                v = x._value
-                if isinstance(v, np.ndarray):
-                    seen.add(_owner(v))
-        grads = []
-        for leaves, treedef in zip(leaves_in, trees_in):
-            gl = []
-            for x in leaves:
-                c = cts.get(id(x._node))
-                if c is None:
-                    c = np.zeros(x.shape, dtype=x.dtype)
-                gl.append(_user_array(c, seen))
-            grads.append(gl[0] if treedef is LEAF else tree_unflatten(treedef, gl))
+        for x in inputs:
+            v = x._value
+            if isinstance(v, np.ndarray):
+                seen.add(_owner(v))
+        flat = []
+        for x in inputs:
+            c = cts.get(id(x._node))
+            if c is None:
+                c = np.zeros(x.shape, dtype=x.dtype)
+            flat.append(_user_array(c, seen))
+        if bare:
+            return tuple(flat)
+        grads, k = [], 0
+        for ls, treedef in zip(leaves_in, trees_in):
+            grads.append(tree_unflatten(treedef, flat[k:k + len(ls)]))
+            k += len(ls)
         return tuple(grads)
 
     if has_aux:
