@@ -61,7 +61,12 @@ class Primitive:
         only the entries for traced positions are read.
         """
         def fwd_vjp(args, params, argnums):
-            ans = self(*args, **params)
+            for a in args:
+                if a.__class__ is Tracer:  # an outer trace's value: record it there too
+                    ans = self(*args, **params)
+                    break
+            else:
+                ans = self.impl(*args, **params)
             return ans, make_vjp(ans, *args, **params)
         self.fwd_vjp = fwd_vjp
         self._positional_vjp = True
@@ -211,9 +216,10 @@ class RevTrace(Trace):
         self.nodes = [] if record else None  # evaluation order, for make_graph
 
     def new_input(self, value):
-        value = value if isinstance(value, Tracer) else np.asarray(value)
-        node = Node(None, None, None, (), (), False, value.shape, value.dtype)
-        return Tracer(value, self, node)
+        if value.__class__ is not np.ndarray and not isinstance(value, Tracer):
+            value = np.asarray(value)
+        return Tracer(value, self, Node(None, None, None, (), (), False, value.shape,
+                                        value.dtype))
 
     def process(self, prim, args, params):
         vals = list(args)

@@ -96,9 +96,19 @@ def vjp(f, *primals, has_aux=False):
     trace = RevTrace()
     leaves_in, trees_in, args, inputs = [], [], [], []
     bare = True  # every primal a single array
-    for i, p in enumerate(primals):
+    new_input = trace.new_input
+    i = 0
+    for p in primals:
+        if p.__class__ is np.ndarray and p.dtype.kind in "fc":  # the common case
+            x = new_input(p)
+            leaves_in.append([x])
+            trees_in.append(LEAF)
+            inputs.append(x)
+            args.append(x)
+            i += 1
+            continue
         leaves, treedef = tree_flatten(p)
-        ls = [trace.new_input(_as_primal(x, "vjp", i)) for x in leaves]
+        ls = [new_input(_as_primal(x, "vjp", i)) for x in leaves]
         leaves_in.append(ls)
         trees_in.append(treedef)
         inputs.extend(ls)
@@ -107,8 +117,13 @@ def vjp(f, *primals, has_aux=False):
         else:
             bare = False
             args.append(tree_unflatten(treedef, ls))
+        i += 1
     try:
-        result, aux, out_leaves, out_tree = _split_output(f(*args), has_aux, "vjp")
+        result = f(*args)
+        if result.__class__ is Tracer and not has_aux:  # the common case
+            out_leaves, out_tree = [result], LEAF
+        else:
+            result, aux, out_leaves, out_tree = _split_output(result, has_aux, "vjp")
     finally:
         trace.done = True  # its tracers must not be used once f has returned
     out_vals = [x._value if x.__class__ is Tracer and x._trace is trace else x
@@ -116,7 +131,10 @@ def vjp(f, *primals, has_aux=False):
     out = out_vals[0] if out_tree is LEAF else tree_unflatten(out_tree, out_vals)
 
     def vjp_fn(cotangent):
-        ct_leaves, ct_tree = tree_flatten(cotangent)
+        if cotangent.__class__ is np.ndarray:
+            ct_leaves, ct_tree = [cotangent], LEAF
+        else:
+            ct_leaves, ct_tree = tree_flatten(cotangent)
         if ct_tree is not out_tree and ct_tree != out_tree:
             raise ValueError(
                 f"vjp_fn: the cotangent's structure {ct_tree} differs from the output's "
