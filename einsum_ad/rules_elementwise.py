@@ -219,11 +219,11 @@ def _where_impl(c, x, y):
     if (c.dtype != np.bool_ or x.dtype != y.dtype or x.dtype.kind != "f" or ity is None
             or c.shape != x.shape or y.shape not in ((), x.shape) or x.size < 4096):
         return np.where(c, x, y)
+    if y.shape == () and not y.view(ity):  # y is +0.0: x's bits times 0 or 1, one pass
+        return np.multiply(x.view(ity), c.view(np.uint8), dtype=ity).view(x.dtype)
     m = c.astype(ity)
     np.negative(m, out=m)  # all ones where c, zeros elsewhere
     out = np.bitwise_and(m, x.view(ity))
-    if y.shape == () and not y.view(ity):  # y is +0.0: nothing to add
-        return out.view(x.dtype)
     np.invert(m, out=m)
     np.bitwise_and(m, np.broadcast_to(y, x.shape).view(ity), out=m)
     np.bitwise_or(out, m, out=out)
