@@ -110,7 +110,8 @@ class Pairwise:
     """A two-operand step lowered to ``numpy.matmul`` or to a broadcast multiply."""
 
     __slots__ = ("prep_a", "prep_b", "mode", "kind", "perm_a", "perm_b", "shape_a",
-                 "shape_b", "t_a", "t_b", "swap", "shape_r", "perm_r", "local", "sum0")
+                 "shape_b", "t_a", "t_b", "swap", "shape_r", "perm_r", "local", "sum0",
+                 "prep")
 
     def __init__(self, spec: Spec, shapes):
         sa, sb = spec.inputs
@@ -118,6 +119,7 @@ class Pairwise:
         sizes = label_sizes(spec, shapes)
         self.prep_a = _Prep(sa, set(sb) | set(out))
         self.prep_b = _Prep(sb, set(sa) | set(out))
+        self.prep = not (self.prep_a.noop and self.prep_b.noop)  # checked once per call
         la, lb = self.prep_a.labels, self.prep_b.labels
         batch = [lab for lab in out if lab in la and lab in lb]
         con_a = [lab for lab in la if lab in lb and lab not in out]
@@ -250,11 +252,12 @@ class Pairwise:
         return False
 
     def __call__(self, a, b):
-        dt = None if a.dtype == b.dtype else np.result_type(a.dtype, b.dtype)
-        if self.prep_a.groups is not None or self.prep_a.axes:
-            a = self.prep_a(a, dt)
-        if self.prep_b.groups is not None or self.prep_b.axes:
-            b = self.prep_b(b, dt)
+        if self.prep:
+            dt = None if a.dtype == b.dtype else np.result_type(a.dtype, b.dtype)
+            if not self.prep_a.noop:
+                a = self.prep_a(a, dt)
+            if not self.prep_b.noop:
+                b = self.prep_b(b, dt)
         mode = self.mode
         if mode == "gemm":
             if self.perm_a is not None:
