@@ -111,7 +111,7 @@ class Pairwise:
 
     __slots__ = ("prep_a", "prep_b", "mode", "kind", "perm_a", "perm_b", "shape_a",
                  "shape_b", "t_a", "t_b", "swap", "shape_r", "perm_r", "local", "sum0",
-                 "prep")
+                 "any_prep")
 
     def __init__(self, spec: Spec, shapes):
         sa, sb = spec.inputs
@@ -119,7 +119,7 @@ class Pairwise:
         sizes = label_sizes(spec, shapes)
         self.prep_a = _Prep(sa, set(sb) | set(out))
         self.prep_b = _Prep(sb, set(sa) | set(out))
-        self.prep = not (self.prep_a.noop and self.prep_b.noop)  # checked once per call
+        self.any_prep = not (self.prep_a.noop and self.prep_b.noop)  # checked once per call
         la, lb = self.prep_a.labels, self.prep_b.labels
         batch = [lab for lab in out if lab in la and lab in lb]
         con_a = [lab for lab in la if lab in lb and lab not in out]
@@ -252,7 +252,7 @@ class Pairwise:
         return False
 
     def __call__(self, a, b):
-        if self.prep:
+        if self.any_prep:
             dt = None if a.dtype == b.dtype else np.result_type(a.dtype, b.dtype)
             if not self.prep_a.noop:
                 a = self.prep_a(a, dt)
