@@ -138,12 +138,14 @@ def _einsum_fwd_vjp(args, params, argnums):
                 # a permuted view that two GEMMs read: copy it once, not once in each
                 gj = np.ascontiguousarray(gj)
             for i, adj, others in todo:
-                ops = [vals[o] for o in others]
-                if fast:
-                    c = adj.run(gj, *ops)
-                    cts[i] = c if adj.spread is None else adj.spread_run(c)
+                if not fast:
+                    cts[i] = _adjoint_of(adj, gj, [vals[o] for o in others])
+                    continue
+                if len(others) == 1:  # a pairwise step: no list of operands to build
+                    c = adj.run(gj, vals[others[0]])
                 else:
-                    cts[i] = _adjoint_of(adj, gj, ops)
+                    c = adj.run(gj, *[vals[o] for o in others])
+                cts[i] = c if adj.spread is None else adj.spread_run(c)
         return tuple(cts[i] for i in argnums)
 
     if len(steps) > 1 or not plain:
