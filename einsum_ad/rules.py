@@ -18,7 +18,7 @@ from .core import Primitive, Tracer
 from .subscripts import Spec, normalize, parse, transpose_of_spread
 
 __all__ = ["einsum_p", "spread_p", "reshape_p", "broadcast_to_p", "astype_p",
-           "add_p", "sub_p", "neg_p", "div_p", "pow_p", "einsum_spec", "einsum_str", "mul",
+           "add_p", "sub_p", "neg_p", "div_p", "pow_p", "einsum_str", "mul",
            "unbroadcast", "fit", "accumulate"]
 
 
@@ -36,11 +36,6 @@ def _einsum_impl(*operands, spec, optimize="auto", checkpoint=False):
 
 
 einsum_p = Primitive("einsum", _einsum_impl)
-
-
-def einsum_spec(spec: Spec, *operands, optimize="auto"):
-    """Apply the einsum primitive with an already canonical ``spec``."""
-    return einsum_p(*operands, spec=spec, optimize=optimize)
 
 
 def _step(step, *operands):
@@ -396,10 +391,6 @@ def _fit_forward(tan, ans):
 
 def accumulate(a, b):
     return add_p(a, b)
-
-
-def is_tracer(x):
-    return isinstance(x, Tracer)
 
 
 # ============================================ continued: elementwise, structural, reductions
