@@ -28,16 +28,17 @@ __all__ = ["einsum", "matmul", "multiply", "dot", "vdot", "inner", "outer", "ten
 AxisError = np.exceptions.AxisError if hasattr(np, "exceptions") else np.AxisError
 
 
-def _check_operand(x, k, fname="einsum"):
-    """Plain operands become numpy arrays; non-numeric ones raise TypeError."""
+def _check_operand(x, k, fname="einsum", what="operand"):
+    """Plain operands become numpy arrays; non-numeric ones raise TypeError naming
+    ``what`` ``k`` of ``fname``."""
     if isinstance(x, Tracer):
         return x
     if x is None or isinstance(x, (str, bytes)):
-        raise TypeError(f"{fname}: operand {k} is {type(x).__name__}, not a numeric array")
+        raise TypeError(f"{fname}: {what} {k} is {type(x).__name__}, not a numeric array")
     arr = np.asarray(x)
     if arr.dtype.kind not in "biufc":
         raise TypeError(
-            f"{fname}: operand {k} has dtype {arr.dtype} (shape {arr.shape}); a numeric "
+            f"{fname}: {what} {k} has dtype {arr.dtype} (shape {arr.shape}); a numeric "
             "array (bool, integer, floating or complex) is required"
         )
     return arr

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import rules
 from .core import JvpTrace, RevTrace, Tracer, backward
+from .multilinear import _check_operand
 from .tree import LEAF, tree_flatten, tree_unflatten
 
 __all__ = ["vjp", "grad", "value_and_grad", "jvp", "jacrev", "jacfwd", "jacobian", "hessian",
@@ -21,14 +22,11 @@ __all__ = ["vjp", "grad", "value_and_grad", "jvp", "jacrev", "jacfwd", "jacobian
 
 
 def _as_primal(x, fname, i):
+    """A differentiable input: a traced value, or a floating or complex numpy array."""
     if x.__class__ is np.ndarray and x.dtype.kind in "fc":
         return x  # the common case
-    if isinstance(x, Tracer):
-        return x
-    if x is None or isinstance(x, (str, bytes)):
-        raise TypeError(f"{fname}: input {i} is {type(x).__name__}, not a numeric array")
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "fc":
+    arr = _check_operand(x, i, fname, what="input")
+    if not isinstance(arr, Tracer) and arr.dtype.kind not in "fc":
         raise TypeError(
             f"{fname}: input {i} has dtype {arr.dtype}; only floating or complex inputs can "
             "be differentiated (cast it, e.g. x.astype(float))"
