@@ -111,8 +111,7 @@ def jacrev(f, argnums=0):
         (2, 2, 3)
     """
     def jac(*args, **kwargs):
-        partial, dyn, single = _argnums_wrapper(f, argnums, args, "jacrev", kwargs)
-        dyn = _array_args(dyn, "jacrev")
+        partial, dyn, single = _differentiated(f, argnums, args, kwargs, "jacrev")
         shape, dtype, rows = _rev_rows(partial, dyn, "jacrev")
         jacs = tuple(_assemble([r[k] for r in rows], shape, x.shape,
                                _row_dtype(x.dtype, dtype))
@@ -124,6 +123,13 @@ def jacrev(f, argnums=0):
 
 
 jacobian = jacrev
+
+
+def _differentiated(f, argnums, args, kwargs, fname):
+    """``f`` as a function of the ``argnums`` arguments alone, those arguments (arrays), and
+    whether ``argnums`` named a single one."""
+    partial, dyn, single = _argnums_wrapper(f, argnums, args, fname, kwargs)
+    return partial, _array_args(dyn, fname), single
 
 
 def _fwd_cols(partial, dyn, k):
@@ -149,8 +155,7 @@ def jacfwd(f, argnums=0):
                [0., 4.]])
     """
     def jac(*args, **kwargs):
-        partial, dyn, single = _argnums_wrapper(f, argnums, args, "jacfwd", kwargs)
-        dyn = _array_args(dyn, "jacfwd")
+        partial, dyn, single = _differentiated(f, argnums, args, kwargs, "jacfwd")
         shape, dtype = _single_output(partial(*dyn), "jacfwd")
         jacs = tuple(_assemble(_fwd_cols(partial, dyn, k), x.shape, shape, dtype, axis=-1)
                      for k, x in enumerate(dyn))
@@ -180,8 +185,7 @@ def hessian(f, argnums=0):
                [2., 6.]])
     """
     def hess(*args, **kwargs):
-        partial, dyn, single = _argnums_wrapper(f, argnums, args, "hessian", kwargs)
-        dyn = _array_args(dyn, "hessian")
+        partial, dyn, single = _differentiated(f, argnums, args, kwargs, "hessian")
         shape, dtype = _single_output(partial(*dyn), "hessian")
         rows = lambda *xs: _rev_rows(partial, xs, "hessian")[2]
         cols = [_fwd_cols(rows, dyn, k) for k in range(len(dyn))]
