@@ -7,36 +7,28 @@ Prints a markdown table of medians:
 * forward, and forward+backward, of a chain of six 256x256 matrices, and the ratio
   backward / forward.
 
-Run: ``python benchmarks/core.py [--repeat N] [--json FILE]``.
+Run: ``python benchmarks/core.py [--quick] [--json FILE]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
-import statistics
-import time
+import sys
 
 import numpy as np
 
 import einsum_ad as ea
 
-
-def median_time(fn, repeat, number):
-    fn()  # warm up: plans and caches
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            fn()
-        times.append((time.perf_counter() - t0) / number)
-    return statistics.median(times)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _util  # noqa: E402  (the shared timer: medians, retaken when the machine was busy)
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=15, help="timed repetitions (median taken)")
+    ap.add_argument("--quick", action="store_true", help="fewer, shorter repetitions")
     ap.add_argument("--json", help="also write the figures to this JSON file")
     args = ap.parse_args(argv)
     rng = np.random.default_rng(0)
@@ -49,28 +41,29 @@ def main(argv=None):
         out, f_vjp = ea.vjp(lambda a, b: ea.einsum("ij,jk->ik", a, b), a, b)
         return f_vjp(ct)
 
-    rows["4x4 matmul fwd+bwd, ea.vjp"] = median_time(small_vjp, args.repeat, 2000)
-    rows["4x4 matmul fwd, numpy.einsum"] = median_time(
-        lambda: np.einsum("ij,jk->ik", a, b), args.repeat, 20000)
-    rows["4x4 matmul fwd, numpy.matmul"] = median_time(lambda: a @ b, args.repeat, 20000)
-    rows["4x4 matmul fwd, ea.einsum (plain arrays)"] = median_time(
-        lambda: ea.einsum("ij,jk->ik", a, b), args.repeat, 20000)
+    def timed(fn):
+        return _util.measure(fn, quick=args.quick)
+
+    rows["4x4 matmul fwd+bwd, ea.vjp"] = timed(small_vjp)
+    rows["4x4 matmul fwd, numpy.einsum"] = timed(lambda: np.einsum("ij,jk->ik", a, b))
+    rows["4x4 matmul fwd, numpy.matmul"] = timed(lambda: a @ b)
+    rows["4x4 matmul fwd, ea.einsum (plain arrays)"] = timed(lambda: ea.einsum("ij,jk->ik", a, b))
 
     mats = [rng.standard_normal((256, 256)) / 16 for _ in range(6)]
     spec = "ab,bc,cd,de,ef,fg->ag"
     ctc = np.ones((256, 256))
-    fwd = median_time(lambda: ea.einsum(spec, *mats), args.repeat, 5)
+    fwd = timed(lambda: ea.einsum(spec, *mats))
 
     def chain_vjp():
         out, f_vjp = ea.vjp(lambda *m: ea.einsum(spec, *m), *mats)
         return f_vjp(ctc)
 
-    both = median_time(chain_vjp, args.repeat, 5)
+    both = timed(chain_vjp)
     rows["6-chain 256^3 fwd"] = fwd
     rows["6-chain 256^3 fwd+bwd (all 6 cotangents)"] = both
 
     print(f"# einsum_ad core benchmark (python {platform.python_version()}, numpy "
-          f"{np.__version__}, medians of {args.repeat})\n")
+          f"{np.__version__}, medians{' (quick)' if args.quick else ''})\n")
     print("| case | median |")
     print("|---|---|")
     for k, v in rows.items():
