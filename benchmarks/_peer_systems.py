@@ -9,7 +9,7 @@ import numpy as np
 import opt_einsum
 
 import einsum_ad as ea
-from einsum_ad.subscripts import adjoint, normalize, parse
+from einsum_ad.spec import adjoint, normalize, parse
 
 TOO_SLOW = 1e9  # FLOPs: a single numpy einsum loop beyond this (~1 s) is not timed
 

@@ -1,14 +1,34 @@
-"""einsum_ad: reverse-mode automatic differentiation built around one primitive, einsum."""
+"""einsum_ad: reverse-mode automatic differentiation built around one primitive, einsum.
 
-from . import linalg, nn, optim
+The package is layered; each layer imports only the ones before it:
+
+``spec`` (subscript strings) -> ``backend`` (the only code that knows an array library)
+-> ``execute`` (plans and kernels, forward only) -> ``core`` (the array-free tracer) ->
+``rules`` (the one rule table) -> ``numpy`` (the user namespace: lowerings onto einsum
+nodes and primitives) and ``transforms`` (vjp, jvp, grad, Jacobians) -> ``explain``,
+``testing``, ``nn``, ``optim``, ``data``, ``cli``.
+"""
+
+from . import nn, optim
 from . import numpy as _numpy_namespace
-from .contract import clear_plan_cache, plan_cache_info, set_plan_cache_size
+from .execute import clear_plan_cache, plan_cache_info, set_plan_cache_size
 from .explain import explain
-from .graph import make_graph
 from .numpy import *  # noqa: F403  (the numpy-like namespace: see numpy.__all__)
-from .subscripts import Spec
+from .numpy import linalg
+from .spec import Spec
 from .testing import check_grads
-from .transforms import grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad, vjp
+from .transforms import (
+    grad,
+    hessian,
+    hvp,
+    jacfwd,
+    jacobian,
+    jacrev,
+    jvp,
+    make_graph,
+    value_and_grad,
+    vjp,
+)
 from .tree import tree_flatten, tree_leaves, tree_map, tree_unflatten
 
 __version__ = "0.1.0"

@@ -7,15 +7,15 @@ own tracers, applies the primitive to what is underneath (which may be tracers o
 traces: that is how nesting works) and wraps the result. No global tape is kept: a graph
 lives exactly as long as the values and closures that refer to it.
 
-The rules themselves (how each primitive differentiates) live in ``rules.py``.
+Array-free: values are whatever the backend's arrays are; nothing here computes with them.
+The rules themselves (how each primitive differentiates) live in ``rules/``.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
-
-import numpy as np
+import math
 
 __all__ = ["Primitive", "Tracer", "Trace", "RevTrace", "JvpTrace", "Node", "backward",
            "is_traced", "unwrap", "new_level"]
@@ -141,7 +141,7 @@ class Tracer:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)
 
     def __len__(self):
         if not self.shape:
@@ -216,8 +216,7 @@ class RevTrace(Trace):
         self.nodes = [] if record else None  # evaluation order, for make_graph
 
     def new_input(self, value):
-        if value.__class__ is not np.ndarray and not isinstance(value, Tracer):
-            value = np.asarray(value)
+        """A traced input holding ``value`` (a backend array or an outer trace's value)."""
         return Tracer(value, self, Node(None, None, None, (), (), False, value.shape,
                                         value.dtype))
 

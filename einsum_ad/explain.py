@@ -19,8 +19,8 @@ import numpy as np
 import opt_einsum
 from opt_einsum.helpers import flop_count
 
-from . import contract
-from .subscripts import Spec, adjoint, label_sizes, normalize, parse
+from . import execute as contract
+from .spec import Spec, adjoint, label_sizes, normalize, parse
 
 __all__ = ["explain", "Explanation", "add_arguments", "run"]
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import einsum_ad as ea
-from einsum_ad import multilinear
+from einsum_ad.numpy import multilinear
 
 
 def test_einsum_spec_cache_agrees_and_still_validates():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from einsum_ad.subscripts import Spec, adjoint, normalize, parse, relabel
+from einsum_ad.spec import Spec, adjoint, normalize, parse, relabel
 
 
 def canon(subscripts, *shapes):

@@ -7,7 +7,7 @@ import numbers
 
 import numpy as np
 
-from .core import Tracer, unwrap
+from ..core import Tracer, unwrap
 from .multilinear import _finish
 
 

@@ -1,40 +1,111 @@
-"""The rule table, elementwise sections: unary functions, selections, comparisons.
+"""The rule table, elementwise sections: arithmetic, unary functions, selections, comparisons.
 
-Part of the one rule table (``rules.py`` imports it). Every rule computes with primitives,
-so it can be differentiated again. A rule may return a cotangent with the broadcast shape:
-the backward pass's ``rules.fit`` sums it back. Masks never multiply a cotangent (``inf *
-0`` is NaN): they select with ``where``. Non-differentiable primitives (``sign``, the
-comparisons, ``stop_gradient``) have derivative zero in both modes.
+Part of the one rule table (``rules/__init__.py`` lists every primitive). Every rule
+computes with primitives, so it can be differentiated again. A rule may return a cotangent
+with the broadcast shape: the backward pass's ``fit`` sums it back. Masks never multiply a
+cotangent (``inf * 0`` is NaN): they select with ``where``. Non-differentiable primitives
+(``sign``, the comparisons, ``stop_gradient``) have derivative zero in both modes.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from .. import backend as _backend
+from ..core import Primitive
+from ..core import unwrap as _unwrap
+from .constants import const, kind
+from .einsum import mul
+from .linear import add_p, conj_p, neg_p, sub_p
+from .structural import astype_p, fit_forward
 
-from .core import Primitive
-from .rules import _fit_forward, add_p, astype_p, div_p, mul, neg_p, sub_p
+__all__ = ["div_p", "pow_p", "exp_p", "log_p", "log1p_p", "expm1_p", "sqrt_p", "abs_p",
+           "tanh_p", "sigmoid_p", "softplus_p", "relu_p", "sin_p", "cos_p", "sign_p",
+           "stop_gradient_p", "maximum_p", "minimum_p", "where_p", "powt_p", "equal_p",
+           "not_equal_p", "less_p", "less_equal_p", "greater_p", "greater_equal_p",
+           "logical_and_p"]
 
-__all__ = ["exp_p", "log_p", "log1p_p", "expm1_p", "sqrt_p", "abs_p", "tanh_p", "sigmoid_p",
-           "softplus_p", "relu_p", "sin_p", "cos_p", "sign_p", "stop_gradient_p", "maximum_p",
-           "minimum_p", "where_p", "conj_p", "powt_p", "equal_p", "not_equal_p", "less_p",
-           "less_equal_p", "greater_p", "greater_equal_p", "const"]
-
-
-def const(value, like):
-    """A 0-d constant with the dtype of ``like`` (an array or traced value)."""
-    return np.asarray(value, dtype=like.dtype)
+_of = _backend.of
 
 
 def _inexact(x):
-    """``x`` as an inexact array, with the float type numpy's ufuncs give integers."""
-    x = np.asarray(x)
-    if x.dtype.kind in "biu":
-        x = x.astype(np.result_type(x.dtype, np.float16))
+    """``x`` as an inexact array, with the float type the library's functions give integers."""
+    if kind(x.dtype) in "biu":
+        bk = _of(x)
+        x = bk.astype(x, bk.inexact_dtype(x.dtype))
     return x
 
 
 def _zero_like(x):
-    return np.zeros((), dtype=x.dtype)
+    return const(0, x)
+
+
+def _ufunc(name):
+    """The impl of a primitive that is the backend's function ``name`` itself."""
+    def impl(*args):
+        return getattr(_of(args[0]), name)(*args)
+    impl.__name__ = name
+    return impl
+
+
+# ======================================================================== arithmetic
+
+
+div_p = Primitive("divide", lambda a, b: _of(a).divide(a, b))
+
+
+@div_p.def_fwd_vjp
+def _div_fwd_vjp(args, params, argnums):
+    # only the differentiated operands' cotangents are computed (x / constant: one div)
+    a, b = args
+    ans = div_p(a, b)
+    return ans, lambda g: tuple(div_p(g, b) if i == 0 else neg_p(div_p(mul(g, ans), b))
+                                for i in argnums)
+
+
+@div_p.def_jvp
+def _div_jvp(p, t, params):
+    a, b = p
+    ans = div_p(a, b)
+    ta, tb = t
+    tan = None if ta is None else div_p(ta, b)
+    if tb is not None:
+        term = neg_p(div_p(mul(tb, ans), b))
+        tan = term if tan is None else add_p(tan, term)
+    return ans, fit_forward(tan, ans)
+
+
+def _pow_impl(x, *, exponent):
+    bk = _of(x)
+    if isinstance(exponent, (bool, int, float, complex)):  # weak: numpy's NEP 50 promotion
+        e = bk.scalar(exponent, bk.weak_dtype(x.dtype, exponent), bk.device(x))
+    else:  # a 0-d array (numpy scalar) with a dtype of its own, which takes part
+        e = exponent if _of(exponent) is bk else bk.from_numpy(exponent, like=x)
+    return bk.pow(x, e)
+
+
+pow_p = Primitive("power", _pow_impl)
+
+
+def _dpow(x, exponent):
+    if exponent == 0:
+        return None
+    if exponent == 1:
+        return const(1, x)
+    return mul(pow_p(x, exponent=exponent - 1), const(exponent, x))
+
+
+@pow_p.def_vjp
+def _pow_vjp(ans, x, *, exponent):
+    def vjp(g):
+        d = _dpow(x, exponent)
+        return (None if d is None else mul(g, d),)
+    return vjp
+
+
+@pow_p.def_jvp
+def _pow_jvp(p, t, params):
+    d = _dpow(p[0], params["exponent"])
+    return pow_p(p[0], **params), None if d is None else mul(t[0], d)
+
 
 
 # ============================================================================ unary
@@ -61,43 +132,42 @@ def _one_plus(x):
 
 def _sigmoid_impl(x):
     x = _inexact(x)
-    if x.dtype.kind == "c":
-        return 1 / (1 + np.exp(-x))
-    e = np.exp(-np.abs(x))  # in [0, 1]: never overflows
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    bk = _of(x)
+    one = bk.const(1, x)
+    if kind(x.dtype) == "c":
+        return bk.divide(one, bk.add(one, bk.exp(bk.negative(x))))
+    e = bk.exp(bk.negative(bk.abs(x)))  # in [0, 1]: never overflows
+    d = bk.add(one, e)
+    return bk.where(bk.greater_equal(x, bk.const(0, x)), bk.divide(one, d), bk.divide(e, d))
 
 
 def _relu_impl(x):
-    x = np.asarray(x)
-    return np.maximum(x, _zero_like(x))
+    bk = _of(x)
+    return bk.maximum(x, bk.const(0, x))
 
 
 def _softplus_impl(x):
     x = _inexact(x)
-    return np.logaddexp(x, _zero_like(x))  # log(1 + e^x) without overflow
+    bk = _of(x)
+    return bk.logaddexp(x, bk.const(0, x))  # log(1 + e^x) without overflow
 
 
-exp_p = _unary("exp", np.exp, lambda t, ans, x: mul(t, ans))
-log_p = _unary("log", np.log, lambda t, ans, x: div_p(t, x))
-log1p_p = _unary("log1p", np.log1p, lambda t, ans, x: div_p(t, _one_plus(x)))
-expm1_p = _unary("expm1", np.expm1, lambda t, ans, x: mul(t, _one_plus(ans)))
-sqrt_p = _unary("sqrt", np.sqrt, lambda t, ans, x: div_p(t, mul(ans, const(2, ans))))
-tanh_p = _unary("tanh", np.tanh,
+exp_p = _unary("exp", _ufunc("exp"), lambda t, ans, x: mul(t, ans))
+log_p = _unary("log", _ufunc("log"), lambda t, ans, x: div_p(t, x))
+log1p_p = _unary("log1p", _ufunc("log1p"), lambda t, ans, x: div_p(t, _one_plus(x)))
+expm1_p = _unary("expm1", _ufunc("expm1"), lambda t, ans, x: mul(t, _one_plus(ans)))
+sqrt_p = _unary("sqrt", _ufunc("sqrt"), lambda t, ans, x: div_p(t, mul(ans, const(2, ans))))
+tanh_p = _unary("tanh", _ufunc("tanh"),
                 lambda t, ans, x: mul(t, sub_p(const(1, ans), mul(ans, ans))))
-sin_p = _unary("sin", np.sin, lambda t, ans, x: mul(t, cos_p(x)))
-cos_p = _unary("cos", np.cos, lambda t, ans, x: neg_p(mul(t, sin_p(x))))
+sin_p = _unary("sin", _ufunc("sin"), lambda t, ans, x: mul(t, cos_p(x)))
+cos_p = _unary("cos", _ufunc("cos"), lambda t, ans, x: neg_p(mul(t, sin_p(x))))
 # sigmoid' = sigmoid(x) sigmoid(-x): both factors exact in the tails (1 - sigmoid is not)
 sigmoid_p = _unary("sigmoid", _sigmoid_impl,
                    lambda t, ans, x: mul(t, mul(ans, sigmoid_p(neg_p(x)))))
 softplus_p = _unary("softplus", _softplus_impl, lambda t, ans, x: mul(t, sigmoid_p(x)))
 
 # Kinks: abs' = sign(x) (0 at 0); relu' = 1 where x > 0, else 0 (0 at 0), as in JAX.
-sign_p = Primitive("sign", np.sign, differentiable=False)
-
-# conj is linear; its transpose (no conjugation convention) is conj again, as in JAX.
-conj_p = Primitive("conj", np.conj)
-conj_p.def_vjp(lambda ans, x: lambda g: (conj_p(g),))
-conj_p.def_jvp(lambda p, t, params: (conj_p(p[0]), conj_p(t[0])))
+sign_p = Primitive("sign", _ufunc("sign"), differentiable=False)
 
 
 def _abs_lin(t, ans, x, transpose):
@@ -106,7 +176,7 @@ def _abs_lin(t, ans, x, transpose):
     holomorphic; its derivative is the real-linear ``dz -> Re(conj(z) dz) / |z|`` (0 at
     z = 0), whose transpose takes a real cotangent g to ``g conj(z) / |z|`` (JAX's
     convention)."""
-    if np.dtype(x.dtype).kind == "c":
+    if kind(x.dtype) == "c":
         safe = where_p(equal_p(ans, _zero_like(ans)), const(1, ans), ans)
         out = mul(t, div_p(conj_p(x), safe))
         return out if transpose else astype_p(out, dtype=ans.dtype)
@@ -115,7 +185,7 @@ def _abs_lin(t, ans, x, transpose):
     return where_p(greater_p(x, xzero), t, where_p(less_p(x, xzero), neg_p(t), zero))
 
 
-abs_p = Primitive("abs", np.abs)
+abs_p = Primitive("abs", _ufunc("abs"))
 abs_p.def_vjp(lambda ans, x: lambda g: (_abs_lin(g, ans, x, transpose=True),))
 
 
@@ -133,13 +203,13 @@ stop_gradient_p = Primitive("stop_gradient", lambda x: x, differentiable=False)
 # ======================================================================= comparisons
 
 
-equal_p = Primitive("equal", np.equal, differentiable=False)
-not_equal_p = Primitive("not_equal", np.not_equal, differentiable=False)
-less_p = Primitive("less", np.less, differentiable=False)
-less_equal_p = Primitive("less_equal", np.less_equal, differentiable=False)
-greater_p = Primitive("greater", np.greater, differentiable=False)
-greater_equal_p = Primitive("greater_equal", np.greater_equal, differentiable=False)
-logical_and_p = Primitive("logical_and", np.logical_and, differentiable=False)
+equal_p = Primitive("equal", _ufunc("equal"), differentiable=False)
+not_equal_p = Primitive("not_equal", _ufunc("not_equal"), differentiable=False)
+less_p = Primitive("less", _ufunc("less"), differentiable=False)
+less_equal_p = Primitive("less_equal", _ufunc("less_equal"), differentiable=False)
+greater_p = Primitive("greater", _ufunc("greater"), differentiable=False)
+greater_equal_p = Primitive("greater_equal", _ufunc("greater_equal"), differentiable=False)
+logical_and_p = Primitive("logical_and", _ufunc("logical_and"), differentiable=False)
 
 
 # ======================================================================== selections
@@ -166,7 +236,7 @@ def _binary_rules(p, lin_a, lin_b):
             if t is not None:
                 term = lin(t, ans, *primals)
                 tan = term if tan is None else add_p(tan, term)
-        return ans, _fit_forward(tan, ans)
+        return ans, fit_forward(tan, ans)
 
 
 def _pick(t, mine, other, wins):
@@ -176,10 +246,10 @@ def _pick(t, mine, other, wins):
     return where_p(wins(mine, other), t, tie)
 
 
-maximum_p = Primitive("maximum", np.maximum)
+maximum_p = Primitive("maximum", _ufunc("maximum"))
 _binary_rules(maximum_p, lambda t, ans, a, b: _pick(t, a, b, greater_p),
               lambda t, ans, a, b: _pick(t, b, a, greater_p))
-minimum_p = Primitive("minimum", np.minimum)
+minimum_p = Primitive("minimum", _ufunc("minimum"))
 _binary_rules(minimum_p, lambda t, ans, a, b: _pick(t, a, b, less_p),
               lambda t, ans, a, b: _pick(t, b, a, less_p))
 
@@ -198,39 +268,20 @@ def _dpow_base(a, b):
     zero cotangent into an infinite derivative, NaN again)."""
     both_zero = logical_and_p(equal_p(a, _zero_like(a)), equal_p(b, _zero_like(b)))
     safe_a = where_p(both_zero, const(1, a), a)
-    one = np.ones((), dtype=np.result_type(b.dtype, np.int8))  # bool b: b - 1 in int8
+    one = const(1, b) if kind(b.dtype) != "b" else \
+        _of(_unwrap(b)).scalar(1, _of(_unwrap(b)).int8)  # bool b: b - 1 in int8
     d = mul(b, powt_p(safe_a, sub_p(b, one)))
     return where_p(both_zero, _zero_like(d), d)
 
 
 # a ** b with a traced exponent (a constant scalar exponent uses ``rules.pow_p``)
-powt_p = Primitive("power_traced", np.power)
+powt_p = Primitive("power_traced", _ufunc("pow"))
 _binary_rules(powt_p,
               lambda t, ans, a, b: mul(t, _dpow_base(a, b)),
               lambda t, ans, a, b: mul(t, mul(ans, _log_or_zero(a))))
 
 
-def _where_impl(c, x, y):
-    """``numpy.where``, bit for bit; for a boolean mask over float32/float64 arrays it
-    selects with integer masks instead, since numpy's branchy loop costs ~3 ns per element
-    on a random mask (200 us for 128x512, against 10-30 us)."""
-    c, x, y = np.asarray(c), np.asarray(x), np.asarray(y)
-    ity = {4: np.int32, 8: np.int64}.get(x.dtype.itemsize)
-    if (c.dtype != np.bool_ or x.dtype != y.dtype or x.dtype.kind != "f" or ity is None
-            or c.shape != x.shape or y.shape not in ((), x.shape) or x.size < 4096):
-        return np.where(c, x, y)
-    if y.shape == () and not y.view(ity):  # y is +0.0: x's bits times 0 or 1, one pass
-        return np.multiply(x.view(ity), c.view(np.uint8), dtype=ity).view(x.dtype)
-    m = c.astype(ity)
-    np.negative(m, out=m)  # all ones where c, zeros elsewhere
-    out = np.bitwise_and(m, x.view(ity))
-    np.invert(m, out=m)
-    np.bitwise_and(m, np.broadcast_to(y, x.shape).view(ity), out=m)
-    np.bitwise_or(out, m, out=out)
-    return out.view(x.dtype)
-
-
-where_p = Primitive("where", _where_impl)
+where_p = Primitive("where", lambda c, x, y: _of(x).where(c, x, y))
 
 
 @where_p.def_fwd_vjp
@@ -255,4 +306,4 @@ def _where_jvp(primals, tangents, params):
         return ans, None
     zero = _zero_like(ans)
     tan = where_p(c, zero if tx is None else tx, zero if ty is None else ty)
-    return ans, _fit_forward(tan, ans)
+    return ans, fit_forward(tan, ans)

@@ -23,11 +23,11 @@ import warnings
 
 import numpy as np
 
-from . import rules
+from .. import rules
+from ..core import Tracer, unwrap
+from ..rules import where_p
 from ._reduce_args import _NOVALUE, _store_out, _where_mask, _zero_d_axis
-from .core import Tracer, unwrap
 from .multilinear import AxisError, _check_operand, lower
-from .rules_elementwise import where_p
 
 __all__ = ["transpose", "permute_dims", "swapaxes", "moveaxis", "matrix_transpose",
            "diagonal", "trace", "sum", "mean"]

@@ -1,7 +1,7 @@
-"""Parse every einsum form into one canonical, explicit Spec, and derive adjoint specs.
+"""The canonical Spec of an einsum call: explicit, ellipsis expanded, labels renamed.
 
-Pure string logic: nothing here touches an array. Shapes (tuples of ints) are read
-only to expand ``...`` and to resolve size-1 broadcasting.
+Pure string logic: shapes (tuples of ints) are read only to expand ``...`` and to resolve
+size-1 broadcasting.
 
 The canonical form of an einsum call is a :class:`Spec`:
 
@@ -23,9 +23,9 @@ from functools import lru_cache
 
 from opt_einsum import get_symbol
 
-__all__ = ["Spec", "Adjoint", "normalize", "parse", "adjoint", "label_sizes", "symbol"]
+from .parse import ELLIPSIS as _ELL
 
-_ELL = Ellipsis  # the marker for "..." inside a parsed term
+__all__ = ["Spec", "normalize", "symbol", "label_sizes", "relabel"]
 
 
 def symbol(i: int) -> str:
@@ -64,129 +64,6 @@ class Spec:
         """Every distinct label, in order of first appearance."""
         return "".join(dict.fromkeys("".join(self.inputs)))
 
-
-@dataclass(frozen=True)
-class Adjoint:
-    """How to build the cotangent of operand ``k`` of a Spec.
-
-    ``contraction`` takes ``(cotangent, *others)`` (the operands other than k, in order)
-    to ``reduced``: operand k's labels that the cotangent or another operand carries, each
-    once. ``spread`` (or None when ``reduced`` already equals k's subscripts) writes that
-    result into k's layout: broadcasting along labels only k has, and onto the diagonal
-    for labels k repeats.
-    """
-
-    contraction: Spec
-    spread: Spec | None
-    others: tuple[int, ...]
-
-
-# --------------------------------------------------------------------------- parsing
-
-
-def _letter_label(ch: str, term: int) -> str:
-    if not (("a" <= ch <= "z") or ("A" <= ch <= "Z")):
-        where = f"operand {term}" if term >= 0 else "the output"
-        raise ValueError(
-            f"einsum: invalid subscript {ch!r} in {where}; subscripts must be ASCII letters "
-            "(use the interleaved form for more labels)"
-        )
-    return ch
-
-
-def _parse_term(text: str, term: int) -> list:
-    out = []
-    i = 0
-    seen_ellipsis = False
-    where = f"operand {term}" if term >= 0 else "the output"
-    while i < len(text):
-        ch = text[i]
-        if ch == ".":
-            if text[i : i + 3] != "..." or (i + 3 < len(text) and text[i + 3] == "."):
-                raise ValueError(f"einsum: a '.' in {where} is not part of an ellipsis '...'")
-            if seen_ellipsis:
-                raise ValueError(f"einsum: more than one ellipsis '...' in {where}")
-            seen_ellipsis = True
-            out.append(_ELL)
-            i += 3
-        else:
-            out.append(_letter_label(ch, term))
-            i += 1
-    return out
-
-
-@lru_cache(maxsize=4096)
-def _parse_string(subscripts: str):
-    text = "".join(subscripts.split())
-    if text.count("->") > 1:
-        raise ValueError("einsum: '->' appears more than once in the subscripts")
-    if "->" in text:
-        lhs, rhs = text.split("->")
-    else:
-        lhs, rhs = text, None
-    if ("-" in lhs or ">" in lhs) or (rhs is not None and ("-" in rhs or ">" in rhs)):
-        raise ValueError("einsum: a '-' or '>' that is not part of one '->' in the subscripts")
-    terms = tuple(tuple(_parse_term(t, k)) for k, t in enumerate(lhs.split(",")))
-    if rhs is not None and "," in rhs:
-        raise ValueError("einsum: the output subscripts contain a ','")
-    output = None if rhs is None else tuple(_parse_term(rhs, -1))
-    return terms, output
-
-
-def _parse_sublist(sub, term: int) -> list:
-    try:
-        items = list(sub)
-    except TypeError:
-        raise TypeError(
-            f"einsum: interleaved form expects a list of ints for operand {term}, got {sub!r}"
-        ) from None
-    out = []
-    for s in items:
-        if s is Ellipsis:
-            if _ELL in out:
-                raise ValueError(f"einsum: more than one ellipsis in the sublist of operand {term}")
-            out.append(_ELL)
-        elif isinstance(s, bool) or not isinstance(s, int) and not hasattr(s, "__index__"):
-            raise TypeError(f"einsum: sublist entries must be ints or Ellipsis, got {s!r}")
-        else:
-            v = int(s.__index__())
-            if v < 0:
-                raise ValueError(f"einsum: sublist label {v} of operand {term} is negative")
-            out.append(v)
-    return out
-
-
-def parse(args) -> tuple[tuple, object, list]:
-    """Split ``einsum``'s positional arguments into (terms, output, operands).
-
-    Accepts ``(subscripts, *operands)`` and the interleaved
-    ``(op0, sublist0, op1, sublist1, ..., [output_sublist])``. Terms are tuples of labels
-    (characters or ints) with ``Ellipsis`` for ``...``; output is None in implicit mode.
-    """
-    if not args:
-        raise TypeError("einsum: no subscripts and no operands given")
-    first = args[0]
-    if isinstance(first, str):
-        terms, output = _parse_string(first)
-        operands = list(args[1:])
-        if len(terms) != len(operands):
-            raise ValueError(
-                f"einsum: the subscripts {first!r} name {len(terms)} operand(s) but "
-                f"{len(operands)} were given"
-            )
-        return terms, output, operands
-    rest = list(args)
-    output = None
-    if len(rest) % 2 == 1:
-        output = tuple(_parse_sublist(rest.pop(), -1))
-    operands = rest[0::2]
-    terms = tuple(tuple(_parse_sublist(s, k)) for k, s in enumerate(rest[1::2]))
-    if not operands:
-        raise ValueError("einsum: no operands given")
-    return terms, output, operands
-
-
-# ----------------------------------------------------------------------- normalising
 
 
 def _sort_key(label):
@@ -329,8 +206,6 @@ def _normalize(terms, output, shapes) -> Spec:
     return Spec(tuple(inputs), "".join(names[lab] for lab in out))
 
 
-# -------------------------------------------------------------------- derived specs
-
 
 def label_sizes(spec: Spec, shapes) -> dict:
     """Map each label of ``spec`` to its size for operands of ``shapes``."""
@@ -340,37 +215,6 @@ def label_sizes(spec: Spec, shapes) -> dict:
             sizes[lab] = d
     return sizes
 
-
-@lru_cache(maxsize=8192)
-def adjoint(spec: Spec, k: int) -> Adjoint:
-    """The one generic VJP rule: how operand ``k``'s cotangent is built from ``spec``.
-
-    The cotangent ``g`` has the output's labels. Operand k's adjoint is the contraction of
-    ``g`` with every other operand onto k's labels, ``"out,others->s_k"``. Two things a
-    single numpy einsum cannot say are split off into ``spread``: a label only operand k
-    carries (the result is constant along it: broadcast) and a label k repeats (numpy
-    rejects ``"->ii"``: compute it once, then write onto the diagonal).
-
-    >>> a = adjoint(normalize(*parse(("ij,j->i", None, None))[:2], [(2, 3), (3,)]), 0)
-    >>> str(a.contraction), a.spread
-    ('a,b->ab', None)
-    >>> a = adjoint(normalize(*parse(("iij->j", None))[:2], [(2, 2, 3)]), 0)
-    >>> str(a.contraction), str(a.spread)
-    ('b->b', 'b->aab')
-    """
-    sub_k = spec.inputs[k]
-    others = tuple(m for m in range(len(spec.inputs)) if m != k)
-    present = set(spec.output).union(*(spec.inputs[m] for m in others))
-    reduced = "".join(lab for lab in dict.fromkeys(sub_k) if lab in present)
-    contraction = Spec((spec.output,) + tuple(spec.inputs[m] for m in others), reduced)
-    spread = None if reduced == sub_k else Spec((reduced,), sub_k)
-    return Adjoint(contraction, spread, others)
-
-
-@lru_cache(maxsize=8192)
-def transpose_of_spread(spread: Spec) -> Spec:
-    """The spread ``t -> s`` is linear; its transpose is the single-operand einsum ``s -> t``."""
-    return Spec((spread.output,), spread.inputs[0])
 
 
 def relabel(spec: Spec) -> Spec:
@@ -382,3 +226,4 @@ def relabel(spec: Spec) -> Spec:
     names = {lab: symbol(i) for i, lab in enumerate(spec.labels)}
     return Spec(tuple("".join(names[c] for c in s) for s in spec.inputs),
                 "".join(names[c] for c in spec.output))
+

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import RevTrace, Tracer
-from .tree import tree_flatten, tree_unflatten
+from ..core import RevTrace, Tracer
+from ..tree import tree_flatten, tree_unflatten
 
 __all__ = ["make_graph", "Graph", "GraphNode"]
 

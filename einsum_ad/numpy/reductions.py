@@ -13,22 +13,25 @@ import builtins
 
 import numpy as np
 
-from . import rules
-from ._reduce_args import _NOVALUE, _store_out, _where_mask, _zero_d_axis
-from .core import Tracer, unwrap
-from .multilinear import _check_operand, _finish, multiply
-from .nonlinear import normalize_axes
-from .rules_elementwise import (
+from .. import rules
+from ..core import Tracer, unwrap
+from ..rules import (
     abs_p,
     exp_p,
     log_p,
+    log_softmax_p,
+    max_p,
     maximum_p,
+    min_p,
     minimum_p,
+    reduce_sum,
     sign_p,
     stop_gradient_p,
     where_p,
 )
-from .rules_structural import log_softmax_p, max_p, min_p, reduce_sum
+from ._reduce_args import _NOVALUE, _store_out, _where_mask, _zero_d_axis
+from .elementwise import normalize_axes
+from .multilinear import _check_operand, _finish, multiply
 
 __all__ = ["max", "min", "amax", "amin", "logsumexp", "softmax", "log_softmax"]
 

@@ -13,11 +13,9 @@ import operator
 
 import numpy as np
 
-from . import rules
-from ._reduce_args import _NOVALUE
-from .core import Tracer, unwrap
-from .multilinear import _check_operand, _finish, _pair
-from .rules_elementwise import (
+from .. import rules
+from ..core import Tracer, unwrap
+from ..rules import (
     abs_p,
     const,
     cos_p,
@@ -43,7 +41,9 @@ from .rules_elementwise import (
     tanh_p,
     where_p,
 )
-from .tree import tree_map
+from ..tree import tree_map
+from ._reduce_args import _NOVALUE
+from .multilinear import _check_operand, _finish, _pair
 
 __all__ = ["exp", "log", "log1p", "expm1", "sqrt", "abs", "absolute", "sign", "tanh",
            "sigmoid", "relu", "gelu", "softplus", "sin", "cos", "square", "maximum", "minimum",

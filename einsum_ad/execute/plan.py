@@ -1,11 +1,12 @@
-"""Contraction plans (made once per spec, shapes, dtypes and optimizer; cached) and running them.
+"""Contraction plans, made once per spec, shapes, dtypes, optimizer and backend, and running them.
 
-This is the execution layer. A :class:`Plan` is built once per (canonical spec, shapes,
-dtypes, optimizer) from opt_einsum's path, and holds everything derivable per step: the
-step's canonical Spec, its lowering onto BLAS (``lowering.py``: permutations, reshapes,
-operand order), and the adjoint of each of its operands with that adjoint's own lowering.
-The forward pass runs the steps; the backward pass walks them in reverse and reuses the
-forward intermediates, so no per-call work but the array operations remains.
+This is the execution layer: forward only, it never calls back into a rule. A :class:`Plan`
+is built once per (canonical spec, shapes, dtypes, optimizer, backend) from opt_einsum's
+path, and holds everything derivable per step: the step's canonical Spec, its lowering
+onto BLAS (``lowering.py``: permutations, reshapes, operand order, the backend's functions),
+and the adjoint of each of its operands with that adjoint's own lowering. The forward pass
+runs the steps; the einsum rule's backward walks them in reverse and reuses the forward
+intermediates, so no per-call work but the array operations remains.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import numpy as np
 import opt_einsum
 
+from .. import backend as _backend
+from ..spec import Spec, adjoint, label_sizes
 from .lowering import Spread, lower
-from .subscripts import Spec, adjoint, label_sizes
 
 __all__ = ["Plan", "Step", "StepAdjoint", "plan", "run", "contract", "plan_cache_info",
            "clear_plan_cache", "set_plan_cache_size", "spread_lowering"]
@@ -74,6 +75,7 @@ class Plan:
     spec: Spec
     shapes: tuple
     steps: tuple[Step, ...]
+    backend: object = field(default=None, compare=False, repr=False)
     memo: dict = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -174,11 +176,15 @@ def _check_path(path, n):
         raise ValueError(f"einsum: the contraction path leaves {count} operands, not 1")
 
 
-def plan(spec: Spec, shapes, dtypes=(), optimize="auto") -> Plan:
-    """The cached contraction plan for ``spec`` on operands of ``shapes``."""
+def plan(spec: Spec, shapes, dtypes=(), optimize="auto", bk=None) -> Plan:
+    """The cached contraction plan for ``spec`` on operands of ``shapes`` and ``dtypes``
+    (when known: operands of other dtypes are then cast once per step) on backend ``bk``
+    (default NumPy)."""
     opt = optimize if optimize.__class__ is str else _optimize_key(optimize)
     shapes = tuple(map(tuple, shapes))
-    key = (spec, shapes, tuple(dtypes), opt)
+    if bk is None:
+        bk = _backend.default()
+    key = (spec, shapes, tuple(dtypes), opt, bk)
     cache = _CACHE
     with cache._lock:  # the hit path of _PlanCache.get, inlined: it runs on every call
         found = cache._data.get(key)
@@ -187,15 +193,17 @@ def plan(spec: Spec, shapes, dtypes=(), optimize="auto") -> Plan:
             cache.hits += 1
             return found
         cache.misses += 1
-    result = _build_plan(spec, shapes, opt)
+    result = _build_plan(spec, shapes, opt, bk, tuple(dtypes))
     _CACHE.put(key, result)
     return result
 
 
-def _build_plan(spec: Spec, shapes, opt) -> Plan:
+def _build_plan(spec: Spec, shapes, opt, bk, dtypes) -> Plan:
     n = len(spec.inputs)
     if n == 1:
         path = [(0,)]
+    elif opt is False and bk.einsum is None:  # no n-ary einsum: pairwise, left to right
+        path = [(0, 1)] * (n - 1)
     elif opt is False:
         path = [tuple(range(n))]
     elif isinstance(opt, tuple):
@@ -209,11 +217,14 @@ def _build_plan(spec: Spec, shapes, opt) -> Plan:
     subs = list(spec.inputs)
     ids = list(range(n))
     sizes = label_sizes(spec, shapes)
+    # the dtype of every value (operand i, then step j's result n + j), when known
+    vdt = list(dtypes) if len(dtypes) == n else None
     steps = []
     for i, positions in enumerate(path):
         positions = tuple(sorted(positions))
         ins = [subs[p] for p in positions]
         args = tuple(ids[p] for p in positions)
+        step_dts = () if vdt is None else tuple(vdt[a] for a in args)
         for p in reversed(positions):
             del subs[p], ids[p]
         ids.append(n + i)
@@ -223,28 +234,36 @@ def _build_plan(spec: Spec, shapes, opt) -> Plan:
             keep = set(spec.output).union(*subs)
             out = "".join(lab for lab in dict.fromkeys("".join(ins)) if lab in keep)
         subs.append(out)
-        steps.append(_make_step(positions, Spec(tuple(ins), out), args, sizes))
-    return Plan(spec, shapes, tuple(steps))
+        steps.append(_make_step(positions, Spec(tuple(ins), out), args, sizes, bk, step_dts))
+        if vdt is not None:
+            vdt.append(step_dts[0] if len(set(step_dts)) == 1 else bk.result_type(*step_dts))
+    return Plan(spec, shapes, tuple(steps), bk)
 
 
-def _make_step(positions, spec: Spec, args, sizes) -> Step:
+def _make_step(positions, spec: Spec, args, sizes, bk, dtypes=()) -> Step:
     shapes = tuple(tuple(sizes[lab] for lab in sub) for sub in spec.inputs)
     shape = tuple(sizes[lab] for lab in spec.output)
-    run = lower(spec, shapes)  # first: a step it refuses is reported with its own label count
+    # first: a step the lowering refuses is reported with its own label count
+    run = lower(spec, shapes, bk, dtypes)
+    out_dt = None
+    if dtypes:
+        out_dt = dtypes[0] if len(set(dtypes)) == 1 else bk.result_type(*dtypes)
     adjoints = []
     for k in range(len(spec.inputs)):
         adj = adjoint(spec, k)
         cshapes = (shape,) + tuple(shapes[m] for m in adj.others)
+        cdts = (out_dt,) + tuple(dtypes[m] for m in adj.others) if dtypes else ()
         adjoints.append(StepAdjoint(
-            adj.contraction, adj.others, adj.spread, shapes[k], lower(adj.contraction, cshapes),
-            None if adj.spread is None else spread_lowering(adj.spread, shapes[k])))
+            adj.contraction, adj.others, adj.spread, shapes[k],
+            lower(adj.contraction, cshapes, bk, cdts),
+            None if adj.spread is None else spread_lowering(adj.spread, shapes[k], bk)))
     return Step(positions, spec, args, shapes, shape, run, tuple(adjoints))
 
 
 @lru_cache(maxsize=4096)
-def spread_lowering(spread: Spec, shape: tuple) -> Spread:
+def spread_lowering(spread: Spec, shape: tuple, bk=None) -> Spread:
     """The lowered spread (broadcast / diagonal write) of ``spread`` into ``shape``."""
-    return Spread(spread, shape)
+    return Spread(spread, shape, _backend.default() if bk is None else bk)
 
 
 # ------------------------------------------------------------------------ executing
@@ -271,9 +290,10 @@ def run(p: Plan, operands, step_fn=None, keep=None):
     return vals[-1], results
 
 
-def contract(spec: Spec, *arrays, optimize="auto") -> np.ndarray:
-    """Evaluate ``spec`` on plain arrays through its cached plan."""
-    p = plan(spec, [a.shape for a in arrays], [a.dtype for a in arrays], optimize)
+def contract(spec: Spec, *arrays, optimize="auto"):
+    """Evaluate ``spec`` on plain arrays (of one backend) through its cached plan."""
+    p = plan(spec, [a.shape for a in arrays], [a.dtype for a in arrays], optimize,
+             _backend.of(arrays[0]) if arrays else None)
     steps = p.steps
     if len(steps) == 1:
         return steps[0].run(*arrays)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import rules
+from .. import rules
+from ..core import Tracer, unwrap
+from ..rules import powt_p
 from .axes import (  # noqa: F401  (re-exported)
     diagonal,
     matrix_transpose,
@@ -23,25 +25,7 @@ from .axes import (  # noqa: F401  (re-exported)
     trace,
     transpose,
 )
-from .core import Tracer, unwrap
-from .multilinear import (  # noqa: F401  (re-exported)
-    _check_operand,
-    _finish,
-    _is_pyscalar,
-    _pair,
-    asarray,
-    dot,
-    einsum,
-    inner,
-    kron,
-    matmul,
-    multiply,
-    outer,
-    tensordot,
-    vdot,
-    vecdot,
-)
-from .nonlinear import (  # noqa: F401  (re-exported)
+from .elementwise import (  # noqa: F401  (re-exported)
     abs,
     absolute,
     clip,
@@ -70,6 +54,23 @@ from .nonlinear import (  # noqa: F401  (re-exported)
     tanh,
     where,
 )
+from .multilinear import (  # noqa: F401  (re-exported)
+    _check_operand,
+    _finish,
+    _is_pyscalar,
+    _pair,
+    asarray,
+    dot,
+    einsum,
+    inner,
+    kron,
+    matmul,
+    multiply,
+    outer,
+    tensordot,
+    vdot,
+    vecdot,
+)
 from .reductions import (  # noqa: F401  (re-exported)
     amax,
     amin,
@@ -79,7 +80,6 @@ from .reductions import (  # noqa: F401  (re-exported)
     min,
     softmax,
 )
-from .rules_elementwise import powt_p
 from .structure import (  # noqa: F401  (re-exported)
     astype,
     broadcast_to,

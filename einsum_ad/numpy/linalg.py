@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core import Tracer
+from ..rules import astype_p, conj_p, sqrt_p
 from .axes import _axis_tuple
-from .core import Tracer
 from .multilinear import _check_operand, _finish, lower
-from .rules import astype_p
-from .rules_elementwise import conj_p, sqrt_p
 
 __all__ = ["norm"]
 

@@ -12,13 +12,12 @@ import operator
 
 import numpy as np
 
-from . import rules
-from .core import JvpTrace, RevTrace, Tracer, backward
-from .multilinear import _check_operand
-from .tree import LEAF, tree_flatten, tree_unflatten
+from .. import rules
+from ..core import JvpTrace, RevTrace, Tracer, backward
+from ..numpy.multilinear import _check_operand
+from ..tree import LEAF, tree_flatten, tree_unflatten
 
-__all__ = ["vjp", "grad", "value_and_grad", "jvp", "jacrev", "jacfwd", "jacobian", "hessian",
-           "hvp"]
+__all__ = ["vjp", "grad", "value_and_grad", "jvp"]
 
 
 def _as_primal(x, fname, i):
@@ -394,4 +393,3 @@ def jvp(f, primals, tangents, has_aux=False):
 
 # Jacobians, Hessians and Hessian-vector products are built from vjp and jvp alone, in
 # derivatives.py; they are part of this module's API.
-from .derivatives import hessian, hvp, jacfwd, jacobian, jacrev  # noqa: E402

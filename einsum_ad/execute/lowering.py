@@ -1,8 +1,9 @@
-"""Lower one contraction step onto numpy's fast kernels: BLAS matmul, broadcast multiplies, views.
+"""Lower one contraction step onto a backend's fast kernels: BLAS matmul, broadcasts, views.
 
-A step is a canonical Spec with one, two or (for ``optimize=False``) more operands, and the
-shapes it will run on. :func:`lower` turns it, once, into a callable that holds every
-permutation and reshape the step needs; calling it does only the array work.
+A step is a canonical Spec with one, two or (for ``optimize=False``) more operands, the
+shapes and dtypes it will run on, and the backend (``einsum_ad.backend``) it runs on.
+:func:`lower` turns it, once, into a callable that holds every permutation and reshape the
+step needs and the backend's functions it calls; calling it does only the array work.
 
 A two-operand step ``A,B->C`` is grouped by where each label lives:
 
@@ -13,22 +14,25 @@ A two-operand step ``A,B->C`` is grouped by where each label lives:
 
 With contracted labels the step is a batched GEMM: each operand is permuted to
 (batch, free, contracted) or (batch, contracted, free), whichever its memory order already
-is, reshaped to 3-D (2-D without batch labels) and handed to ``numpy.matmul``, which passes
-a transposed layout to BLAS as a flag instead of copying. The operand order is chosen so
-that the product comes out in the output's label order when it can. Without contracted
-labels the step is an elementwise or outer product: a broadcast multiply. A batched dot
+is, reshaped to 3-D (2-D without batch labels) and handed to the backend's ``matmul``, which
+passes a transposed layout to BLAS as a flag instead of copying (NumPy, PyTorch, CuPy). The
+operand order is chosen so that the product comes out in the output's label order when it
+can. Without contracted labels the step is an elementwise or outer product: a broadcast
+multiply. A batched dot
 (contracted and batch labels, no free label) is the one case numpy's einsum loop beats a
-stack of 1x1 GEMMs, so it stays there.
+stack of 1x1 GEMMs, so on backends with an einsum it stays there.
+
+Operands of different dtypes are brought to the step's result dtype once (a sum over a
+label only one operand has is taken in that dtype, as numpy's einsum does: int8 next to
+int64 must not wrap), so a backend whose matmul needs equal dtypes (PyTorch) runs as well.
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
-from numpy.lib.stride_tricks import as_strided
-
-from .subscripts import Spec, label_sizes, relabel
+from .. import backend as _backend
+from ..spec import Spec, label_sizes, relabel
 
 __all__ = ["lower", "Unary", "Pairwise", "Nary", "Spread"]
 
@@ -40,48 +44,34 @@ _SPLIT_MIN = 1 << 15
 _SUM_SPLIT_MIN = 1 << 20
 
 
-def _strided(x, shape, strides, writeable=False):
-    """``as_strided`` without its Python overhead where ``x`` exports a plain buffer."""
-    try:
-        y = np.ndarray(shape, x.dtype, buffer=x, strides=strides)
-    except (TypeError, ValueError, BufferError):  # a strided view: the general path
-        return as_strided(x, shape, strides, writeable=writeable)
-    if not writeable:
-        y.flags.writeable = False
-    return y
-
-
-def _diagonal(x, groups):
-    """A view of ``x`` with each group of axes (one repeated label) merged into one axis."""
-    st = x.strides
-    shape = tuple(x.shape[g[0]] for g in groups)
-    strides = tuple(sum(st[i] for i in g) for g in groups)
-    return _strided(x, shape, strides)
-
-
 class _Prep:
-    """Take diagonals of repeated labels, then sum the labels no one else needs."""
+    """Cast to the step's dtype, take diagonals of repeated labels, then sum the labels no
+    one else needs."""
 
-    __slots__ = ("groups", "axes", "labels")
+    __slots__ = ("groups", "axes", "labels", "cast", "bk")
 
-    def __init__(self, sub: str, keep):
+    def __init__(self, sub: str, keep, bk, dtype=None, cast=None):
         uniq = list(dict.fromkeys(sub))
         self.groups = None
         if len(uniq) != len(sub):
             self.groups = tuple(tuple(i for i, c in enumerate(sub) if c == u) for u in uniq)
         self.axes = tuple(i for i, u in enumerate(uniq) if u not in keep)
         self.labels = [u for u in uniq if u in keep]
+        self.cast = cast  # the step's dtype when this operand has another one, else None
+        self.bk = bk
 
     @property
     def noop(self) -> bool:
-        return self.groups is None and not self.axes
+        return self.groups is None and not self.axes and self.cast is None
 
-    def __call__(self, x, dtype=None):
+    def __call__(self, x):
+        bk = self.bk
+        if self.cast is not None:
+            x = bk.astype(x, self.cast)
         if self.groups is not None:
-            x = _diagonal(np.asarray(x), self.groups)
+            x = bk.diagonal(x, self.groups)
         if self.axes:
-            # in the step's result dtype, as numpy's einsum (int8 next to int64 must not wrap)
-            x = x.sum(axis=self.axes, dtype=x.dtype if dtype is None else dtype)
+            x = bk.sum(x, axis=self.axes, dtype=x.dtype)
         return x
 
 
@@ -91,35 +81,50 @@ def _perm(src, dst):
     return None if p == tuple(range(len(p))) else p
 
 
+def _casts(bk, dtypes):
+    """The step's dtype, and per operand the dtype to cast it to (None: it has it)."""
+    if not dtypes or all(d == dtypes[0] for d in dtypes):
+        return (dtypes[0] if dtypes else None), (None,) * len(dtypes)
+    dt = bk.result_type(*dtypes)
+    return dt, tuple(None if d == dt else dt for d in dtypes)
+
+
 class Unary:
     """A one-operand step: diagonal views, a sum over dropped labels, a transpose."""
 
-    __slots__ = ("prep", "perm", "kind")
+    __slots__ = ("prep", "perm", "kind", "permute")
 
-    def __init__(self, spec: Spec, shapes):
-        self.prep = _Prep(spec.inputs[0], set(spec.output))
+    def __init__(self, spec: Spec, shapes, bk, dtypes=()):
+        self.prep = _Prep(spec.inputs[0], set(spec.output), bk)
         self.perm = _perm(self.prep.labels, spec.output)
         self.kind = "reduction" if self.prep.axes else "transpose/view"
+        self.permute = bk.permute_dims
 
     def __call__(self, x):
         x = self.prep(x)
-        return x if self.perm is None else x.transpose(self.perm)
+        return x if self.perm is None else self.permute(x, self.perm)
 
 
 class Pairwise:
-    """A two-operand step lowered to ``numpy.matmul`` or to a broadcast multiply."""
+    """A two-operand step lowered to the backend's ``matmul`` or to a broadcast multiply."""
 
     __slots__ = ("prep_a", "prep_b", "mode", "kind", "perm_a", "perm_b", "shape_a",
                  "shape_b", "t_a", "t_b", "swap", "shape_r", "perm_r", "local", "sum0",
-                 "any_prep")
+                 "any_prep", "bk", "permute", "reshape", "matmul", "mT", "multiply", "sum",
+                 "einsum")
 
-    def __init__(self, spec: Spec, shapes):
+    def __init__(self, spec: Spec, shapes, bk, dtypes=()):
         sa, sb = spec.inputs
         out = spec.output
         sizes = label_sizes(spec, shapes)
-        self.prep_a = _Prep(sa, set(sb) | set(out))
-        self.prep_b = _Prep(sb, set(sa) | set(out))
+        _, (cast_a, cast_b) = _casts(bk, tuple(dtypes)) if dtypes else (None, (None, None))
+        self.prep_a = _Prep(sa, set(sb) | set(out), bk, cast=cast_a)
+        self.prep_b = _Prep(sb, set(sa) | set(out), bk, cast=cast_b)
         self.any_prep = not (self.prep_a.noop and self.prep_b.noop)  # checked once per call
+        self.bk = bk
+        self.permute, self.reshape, self.matmul = bk.permute_dims, bk.reshape, bk.matmul
+        self.mT, self.multiply, self.sum = bk.matrix_transpose, bk.multiply, bk.sum
+        self.einsum = bk.einsum
         la, lb = self.prep_a.labels, self.prep_b.labels
         batch = [lab for lab in out if lab in la and lab in lb]
         con_a = [lab for lab in la if lab in lb and lab not in out]
@@ -137,7 +142,8 @@ class Pairwise:
             self.shape_a = None if len(la) == len(out) else self.shape_a
             self.shape_b = None if len(lb) == len(out) else self.shape_b
             return
-        if batch and not fa and not fb and len(spec.labels) <= 52 and size(batch) > 1:
+        if batch and not fa and not fb and len(spec.labels) <= 52 and size(batch) > 1 \
+                and bk.einsum is not None and bk.name == "numpy":
             self.mode = "einsum"
             self.kind = "batched dot (numpy einsum)"
             self.local = str(relabel(Spec(("".join(la), "".join(lb)), out)))
@@ -253,82 +259,82 @@ class Pairwise:
 
     def __call__(self, a, b):
         if self.any_prep:
-            dt = None if a.dtype == b.dtype else np.result_type(a.dtype, b.dtype)
             if not self.prep_a.noop:
-                a = self.prep_a(a, dt)
+                a = self.prep_a(a)
             if not self.prep_b.noop:
-                b = self.prep_b(b, dt)
+                b = self.prep_b(b)
         mode = self.mode
         if mode == "gemm":
             if self.perm_a is not None:
-                a = a.transpose(self.perm_a)
+                a = self.permute(a, self.perm_a)
             if self.shape_a is not None:
-                a = a.reshape(self.shape_a)
+                a = self.reshape(a, self.shape_a)
             if self.t_a:
-                a = a.swapaxes(-1, -2)
+                a = self.mT(a)
             if self.perm_b is not None:
-                b = b.transpose(self.perm_b)
+                b = self.permute(b, self.perm_b)
             if self.shape_b is not None:
-                b = b.reshape(self.shape_b)
+                b = self.reshape(b, self.shape_b)
             if self.t_b:
-                b = b.swapaxes(-1, -2)
-            r = np.matmul(b, a) if self.swap else np.matmul(a, b)
+                b = self.mT(b)
+            r = self.matmul(b, a) if self.swap else self.matmul(a, b)
             if self.sum0:
-                r = r.sum(axis=0, dtype=r.dtype)
+                r = self.sum(r, axis=0, dtype=r.dtype)
             if self.shape_r is not None:
-                r = r.reshape(self.shape_r)
-            return r if self.perm_r is None else r.transpose(self.perm_r)
+                r = self.reshape(r, self.shape_r)
+            return r if self.perm_r is None else self.permute(r, self.perm_r)
         if mode == "mul":
             if self.perm_a is not None:
-                a = a.transpose(self.perm_a)
+                a = self.permute(a, self.perm_a)
             if self.perm_b is not None:
-                b = b.transpose(self.perm_b)
+                b = self.permute(b, self.perm_b)
             if self.shape_a is not None:
-                a = a.reshape(self.shape_a)
+                a = self.reshape(a, self.shape_a)
             if self.shape_b is not None:
-                b = b.reshape(self.shape_b)
-            return np.multiply(a, b)
-        return np.einsum(self.local, a, b, optimize=False)
+                b = self.reshape(b, self.shape_b)
+            return self.multiply(a, b)
+        return self.einsum(self.local, a, b)
 
 
 class Nary:
-    """A step over three or more operands at once (``optimize=False``): numpy's einsum."""
+    """A step over three or more operands at once (``optimize=False``): the backend's einsum."""
 
-    __slots__ = ("local", "kind")
+    __slots__ = ("local", "kind", "einsum", "casts", "bk")
 
-    def __init__(self, spec: Spec, shapes):
+    def __init__(self, spec: Spec, shapes, bk, dtypes=()):
         if len(spec.labels) > 52:
             raise ValueError(
-                f"einsum: one contraction step uses {len(spec.labels)} distinct labels; numpy "
-                "contracts at most 52 at once (choose an optimize= that contracts pairwise)"
+                f"einsum: one contraction step uses {len(spec.labels)} distinct labels; an "
+                "n-ary einsum contracts at most 52 at once (choose an optimize= that "
+                "contracts pairwise)"
             )
+        if bk.einsum is None:
+            raise ValueError(f"einsum: the {bk.name} backend has no n-ary einsum; contract "
+                             "pairwise (optimize= other than False)")
         self.local = str(relabel(spec))
-        self.kind = "n-ary einsum (numpy)"
+        self.kind = f"n-ary einsum ({bk.name})"
+        self.einsum = bk.einsum
+        self.bk = bk
+        self.casts = _casts(bk, tuple(dtypes))[1] if dtypes else ()
+        if not any(c is not None for c in self.casts):
+            self.casts = ()
 
     def __call__(self, *arrays):
-        return np.einsum(self.local, *arrays, optimize=False)
-
-
-def _broadcast(x, shape):
-    """``numpy.broadcast_to`` for an ``x`` whose axes are 1 or full size, without its
-    Python overhead where the buffer allows (a read-only view either way)."""
-    strides = tuple(0 if d != s else st for d, s, st in zip(x.shape, shape, x.strides))
-    try:
-        y = np.ndarray(shape, x.dtype, buffer=x, strides=strides)
-    except (TypeError, ValueError, BufferError):  # no plain buffer (a strided view): slow path
-        return np.broadcast_to(x, shape)
-    y.flags.writeable = False
-    return y
+        if self.casts:
+            arrays = [a if c is None else self.bk.astype(a, c) for a, c in zip(arrays,
+                                                                               self.casts)]
+        return self.einsum(self.local, *arrays)
 
 
 class Spread:
     """Write ``x`` (labels ``spec.inputs[0]``, each once) into an array of ``shape`` with
-    labels ``spec.output``: broadcast along new labels, onto the diagonal for repeats (a
-    zero array written through a strided view: never a mask multiply, so inf stays inf)."""
+    labels ``spec.output``: broadcast along new labels, onto the diagonal for repeats (the
+    backend's diagonal write: never a mask multiply, so inf stays inf)."""
 
-    __slots__ = ("perm", "inter", "shape", "groups")
+    __slots__ = ("perm", "inter", "shape", "groups", "diag_shape", "bk")
 
-    def __init__(self, spec: Spec, shape):
+    def __init__(self, spec: Spec, shape, bk=None):
+        bk = _backend.default() if bk is None else bk
         src, dst = spec.inputs[0], spec.output
         uniq = list(dict.fromkeys(dst))
         self.perm = _perm(src, [lab for lab in uniq if lab in src])
@@ -337,28 +343,31 @@ class Spread:
         self.groups = None
         if len(uniq) != len(dst):
             self.groups = tuple(tuple(i for i, c in enumerate(dst) if c == u) for u in uniq)
+            self.diag_shape = tuple(self.shape[g[0]] for g in self.groups)
+        self.bk = bk
 
     def __call__(self, x):
-        x = np.asarray(x)
+        bk = self.bk
         if self.perm is not None:
-            x = x.transpose(self.perm)
+            x = bk.permute_dims(x, self.perm)
         if x.shape != self.inter:
-            x = x.reshape(self.inter)
+            x = bk.reshape(x, self.inter)
         if self.groups is None:
-            return x if self.inter == self.shape else _broadcast(x, self.shape)
-        out = np.zeros(self.shape, dtype=x.dtype)
-        st = out.strides
-        view = _strided(out, tuple(self.shape[g[0]] for g in self.groups),
-                        tuple(sum(st[i] for i in g) for g in self.groups), writeable=True)
-        view[...] = x
-        return out
+            return x if self.inter == self.shape else bk.broadcast_to(x, self.shape)
+        if self.inter != self.diag_shape:
+            x = bk.broadcast_to(x, self.diag_shape)
+        return bk.write_diagonal(x, self.shape, self.groups)
 
 
-def lower(spec: Spec, shapes):
-    """The callable that runs step ``spec`` on operands of ``shapes`` (any dtype)."""
+def lower(spec: Spec, shapes, bk=None, dtypes=()):
+    """The callable that runs step ``spec`` on operands of ``shapes`` (and ``dtypes``, when
+    known: operands of different dtypes are cast to the step's once) on backend ``bk``
+    (default NumPy)."""
+    if bk is None:
+        bk = _backend.default()
     n = len(spec.inputs)
     if n == 1:
-        return Unary(spec, shapes)
+        return Unary(spec, shapes, bk, dtypes)
     if n == 2:
-        return Pairwise(spec, shapes)
-    return Nary(spec, shapes)
+        return Pairwise(spec, shapes, bk, dtypes)
+    return Nary(spec, shapes, bk, dtypes)

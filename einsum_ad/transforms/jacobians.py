@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import rules
-from .core import Tracer
-from .structure import stack
-from .transforms import _argnums_wrapper, _as_primal, grad, jvp, vjp
+from .. import rules
+from ..core import Tracer
+from ..numpy.structure import stack
+from .reverse import _argnums_wrapper, _as_primal, grad, jvp, vjp
 
 __all__ = ["jacrev", "jacfwd", "jacobian", "hessian", "hvp"]
 

@@ -13,13 +13,13 @@ from math import prod
 
 import numpy as np
 
-from . import rules
+from .. import rules
+from ..core import Tracer, unwrap
+from ..rules import concatenate_p, getitem_p
 from ._reduce_args import _store_out
 from .axes import transpose
-from .core import Tracer, unwrap
+from .elementwise import normalize_axes
 from .multilinear import _check_operand, _finish
-from .nonlinear import normalize_axes
-from .rules_structural import concatenate_p, getitem_p
 
 __all__ = ["reshape", "broadcast_to", "expand_dims", "squeeze", "concatenate", "stack",
            "split", "getitem", "take_along_axis", "astype", "normalize_index"]

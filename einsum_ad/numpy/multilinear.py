@@ -17,10 +17,10 @@ import operator
 
 import numpy as np
 
-from . import rules
-from .core import Tracer
-from .rules_elementwise import conj_p
-from .subscripts import normalize, parse
+from .. import rules
+from ..core import Tracer
+from ..rules import conj_p
+from ..spec import normalize, parse
 
 __all__ = ["einsum", "matmul", "multiply", "dot", "vdot", "inner", "outer", "tensordot",
            "kron", "vecdot", "asarray"]

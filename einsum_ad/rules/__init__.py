@@ -1,0 +1,79 @@
+"""The one rule table: every primitive einsum_ad can record, and how it differentiates.
+
+This file lists WHAT is differentiable; each section's module holds HOW (its VJP and JVP
+rules, registered on the primitive with ``def_vjp`` / ``def_fwd_vjp`` / ``def_jvp``):
+
+* ``einsum.py``: the einsum node (every multilinear operation is one) and ``spread``, the
+  generic rule's fix-up. The one rule for every operand of every einsum.
+* ``linear.py``: add, subtract, negative, conj (their derivatives are themselves).
+* ``structural.py``: reshape, broadcast_to, astype, getitem / scatter_add, concatenate.
+* ``elementwise.py``: divide, power, unary functions, selections, comparisons.
+* ``reductions.py``: max, min, log_softmax (sums are einsum nodes).
+* ``broadcast.py``: the backward pass's ``fit``, which undoes broadcasting in one place.
+
+A primitive that is not differentiable (``differentiable=False``) has derivative zero in
+both modes; a differentiable one without a rule for a mode raises naming it. Rules speak
+only in specs, primitives and the backend's vocabulary (``constants.py``).
+"""
+
+from .broadcast import accumulate, fit, unbroadcast
+from .constants import backend_of, const, zero, zeros
+from .einsum import einsum_p, einsum_str, mul, spread_p
+from .elementwise import (
+    abs_p,
+    cos_p,
+    div_p,
+    equal_p,
+    exp_p,
+    expm1_p,
+    greater_equal_p,
+    greater_p,
+    less_equal_p,
+    less_p,
+    log1p_p,
+    log_p,
+    logical_and_p,
+    maximum_p,
+    minimum_p,
+    not_equal_p,
+    pow_p,
+    powt_p,
+    relu_p,
+    sigmoid_p,
+    sign_p,
+    sin_p,
+    softplus_p,
+    sqrt_p,
+    stop_gradient_p,
+    tanh_p,
+    where_p,
+)
+from .linear import add_p, conj_p, neg_p, sub_p
+from .reductions import keep_shape, log_softmax_p, max_p, min_p, reduce_sum
+from .structural import (
+    astype_p,
+    broadcast_to_p,
+    concatenate_p,
+    fit_forward,
+    getitem_p,
+    reshape_p,
+    scatter_add_p,
+)
+
+# Every primitive, by section: the table of what einsum_ad differentiates.
+PRIMITIVES = {
+    "einsum": (einsum_p, spread_p),
+    "linear": (add_p, sub_p, neg_p, conj_p),
+    "structural": (reshape_p, broadcast_to_p, astype_p, getitem_p, scatter_add_p,
+                   concatenate_p),
+    "elementwise": (div_p, pow_p, powt_p, exp_p, log_p, log1p_p, expm1_p, sqrt_p, abs_p,
+                    tanh_p, sigmoid_p, softplus_p, relu_p, sin_p, cos_p, maximum_p,
+                    minimum_p, where_p),
+    "constant (derivative zero)": (sign_p, stop_gradient_p, equal_p, not_equal_p, less_p,
+                                   less_equal_p, greater_p, greater_equal_p, logical_and_p),
+    "reductions": (max_p, min_p, log_softmax_p),
+}
+
+__all__ = ["PRIMITIVES", "accumulate", "fit", "unbroadcast", "fit_forward", "einsum_str",
+           "mul", "keep_shape", "reduce_sum", "backend_of", "const", "zero", "zeros",
+           *sorted(name for name in dir() if name.endswith("_p"))]

@@ -1,0 +1,197 @@
+"""The einsum node: its rule, and the backward program that shares the forward's work (HOW).
+
+Part of the one rule table (``rules/__init__.py`` lists every primitive). The einsum node
+evaluates its canonical Spec along the cached plan's steps (``execute/``). Its VJP walks
+those steps backwards and applies the generic rule (``spec.adjoint``) to each step: every
+intermediate is computed once, and each operand's cotangent reuses the others'. When the
+operands are themselves traced by an outer trace, each step is an einsum node of that
+trace, so the backward pass (made of einsum nodes) can be differentiated again. Its JVP
+is multilinearity: one einsum per operand with a tangent. ``spread`` (broadcasting along
+labels an operand alone has, writing onto diagonals) is the generic rule's fix-up, a
+primitive of its own whose transpose is a one-operand einsum.
+"""
+
+from __future__ import annotations
+
+from .. import backend as _backend
+from .. import execute as _execute
+from ..core import Primitive, Tracer, unwrap
+from ..spec import normalize, parse, transpose_of_spread
+from .linear import add_p
+
+__all__ = ["einsum_p", "spread_p", "einsum_str", "mul"]
+
+
+def _einsum_impl(*operands, spec, optimize="auto", checkpoint=False):
+    return _execute.contract(spec, *operands, optimize=optimize)
+
+
+einsum_p = Primitive("einsum", _einsum_impl)
+
+
+def _step(step, *operands):
+    """Run one plan step: its BLAS lowering on plain arrays, an einsum node on traced ones."""
+    for x in operands:
+        if isinstance(x, Tracer):
+            return einsum_p(*operands, spec=step.spec, optimize=False)
+    return step.run(*operands)
+
+
+def _adjoint_of(adj, g, others):
+    """The generic rule on one step: an operand's cotangent from the step's ``StepAdjoint``,
+    the output cotangent ``g`` and the values of the other operands it reads."""
+    if isinstance(g, Tracer) or any(isinstance(x, Tracer) for x in others):
+        # an identity contraction (the adjoint of a sum, a trace) records no node
+        out = g if adj.identity else einsum_p(g, *others, spec=adj.contraction,
+                                                optimize=False)
+        if adj.spread is not None:
+            out = spread_p(out, spec=adj.spread, shape=adj.shape)
+        return out
+    out = adj.run(g, *others)
+    return out if adj.spread is None else adj.spread_run(out)
+
+
+def _needs(p, n, argnums):
+    """What the backward of plan ``p`` does for the differentiated operands ``argnums``.
+
+    Values are numbered as in the plan's steps (operand i < n, step j's result n + j).
+    Returns (read, keep, program): the operands the backward reads (None: all of them), the
+    step results the forward must keep, and the backward program, ``(j, ((i, adjoint,
+    ids of the values it reads), ...))`` per step whose result needs a cotangent, last step
+    first. Memoised on the plan.
+    """
+    found = p.memo.get(argnums)
+    if found is not None:
+        return found
+    need = set(argnums)
+    for j, step in enumerate(p.steps):
+        if need.intersection(step.args):
+            need.add(n + j)
+    read, program = set(), []
+    for j in range(len(p.steps) - 1, -1, -1):
+        step = p.steps[j]
+        if n + j not in need:
+            continue
+        todo = []
+        for pos, i in enumerate(step.args):
+            if i in need:
+                adj = step.adjoints[pos]
+                others = tuple(step.args[m] for m in adj.others)
+                read.update(others)
+                todo.append((i, adj, others))
+        program.append((j, tuple(todo)))
+    keep = frozenset(i - n for i in read if i >= n)
+    read = None if read.issuperset(range(n)) else frozenset(read)
+    p.memo[argnums] = found = (read, keep, tuple(program))
+    return found
+
+
+@einsum_p.def_fwd_vjp
+def _einsum_fwd_vjp(args, params, argnums):
+    shapes, dtypes, plain = [], [], True
+    for a in args:
+        if isinstance(a, Tracer):
+            plain = False
+        shapes.append(a.shape)
+        dtypes.append(a.dtype)
+    p = _execute.plan(params["spec"], shapes, dtypes, params.get("optimize", "auto"),
+                      _backend.of(unwrap(args[0])))
+    n = len(args)
+    read, keep, program = p.memo.get(argnums) or _needs(p, n, argnums)
+    steps = p.steps
+    step_fn = None if plain else _step
+    checkpoint = len(steps) > 1 and params.get("checkpoint", False)
+    if len(steps) == 1:
+        ans, mids = (steps[0].run(*args) if plain else _step(steps[0], *args)), [None]
+    else:
+        ans, mids = _execute.run(p, args, step_fn=step_fn, keep=() if checkpoint else keep)
+    # hold only what the backward reads (all operands when it recomputes intermediates)
+    held = args if checkpoint or read is None else [a if i in read else None
+                                                    for i, a in enumerate(args)]
+    bk = p.backend
+
+    def vjp(g):
+        inter = mids
+        if checkpoint:  # recompute the intermediates instead of having kept them
+            inter = _execute.run(p, held, step_fn=step_fn, keep=keep)[1]
+        vals = list(held) + list(inter)
+        fast = plain and not isinstance(g, Tracer)
+        cts = [None] * len(vals)
+        cts[-1] = g
+        for j, todo in program:
+            gj = cts[n + j]
+            cts[n + j] = None
+            if fast and len(todo) > 1:
+                # a permuted view that two GEMMs read: copied once (NumPy), not in each
+                gj = bk.contiguous(gj)
+            for i, adj, others in todo:
+                if not fast:
+                    cts[i] = _adjoint_of(adj, gj, [vals[o] for o in others])
+                    continue
+                if len(others) == 1:  # a pairwise step: no list of operands to build
+                    c = adj.run(gj, vals[others[0]])
+                else:
+                    c = adj.run(gj, *[vals[o] for o in others])
+                cts[i] = c if adj.spread is None else adj.spread_run(c)
+        return tuple(cts[i] for i in argnums)
+
+    if len(steps) > 1 or not plain:
+        return ans, vjp
+    # the common one-step node on plain arrays: each adjoint is one lowered call
+    adjs = tuple(steps[0].adjoints[i] for i in argnums)
+
+    def vjp_one_step(g):
+        if isinstance(g, Tracer):
+            return vjp(g)
+        cts = []
+        for adj in adjs:
+            c = adj.run(g, *[held[m] for m in adj.others])
+            cts.append(c if adj.spread is None else adj.spread_run(c))
+        return tuple(cts)
+
+    return ans, vjp_one_step
+
+
+@einsum_p.def_jvp
+def _einsum_jvp(primals, tangents, params):
+    # Multilinearity: the tangent is the sum over operands of the einsum with that
+    # operand replaced by its tangent.
+    ans = einsum_p(*primals, **params)
+    tan = None
+    for k, t in enumerate(tangents):
+        if t is None:
+            continue
+        ops = list(primals)
+        ops[k] = t
+        term = einsum_p(*ops, **params)
+        tan = term if tan is None else add_p(tan, term)
+    return ans, tan
+
+
+def _spread_impl(x, *, spec, shape):
+    """Write ``x`` (labels ``spec.inputs[0]``, each once) into an array of ``shape`` with
+    labels ``spec.output``: broadcast along new labels, onto the diagonal for repeats."""
+    return _execute.spread_lowering(spec, tuple(shape), _backend.of(x))(x)
+
+
+spread_p = Primitive("spread", _spread_impl)
+
+
+@spread_p.def_vjp
+def _spread_vjp(ans, x, *, spec, shape):
+    return lambda g: (einsum_p(g, spec=transpose_of_spread(spec), optimize=False),)
+
+
+spread_p.def_jvp(lambda p, t, params: (spread_p(p[0], **params), spread_p(t[0], **params)))
+
+
+def einsum_str(subscripts: str, *operands, optimize="auto"):
+    """Parse, normalise and apply einsum: the one entry point for string subscripts."""
+    terms, output, ops = parse((subscripts,) + operands)
+    spec = normalize(terms, output, [o.shape for o in ops])
+    return einsum_p(*ops, spec=spec, optimize=optimize)
+
+
+def mul(a, b):
+    """Elementwise product with broadcasting, lowered to einsum (``"...,...->..."``)."""
+    return einsum_str("...,...->...", a, b)
