@@ -140,6 +140,11 @@ class Tracer:
         return self._value.dtype
 
     @property
+    def device(self):
+        """The device of the value underneath (the array API's ``x.device``)."""
+        return getattr(self._value, "device", None)
+
+    @property
     def size(self) -> int:
         return math.prod(self.shape)
 

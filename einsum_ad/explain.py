@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import argparse
 import math
+import numbers
 import sys
 from dataclasses import dataclass
 
-import numpy as np
 import opt_einsum
 from opt_einsum.helpers import flop_count
 
+from . import backend as _backend
 from . import execute as contract
+from .core import unwrap
 from .spec import Spec, adjoint, label_sizes, normalize, parse
 
 __all__ = ["explain", "Explanation", "add_arguments", "run"]
@@ -73,7 +75,7 @@ class Explanation:
     subscripts: str
     spec: Spec
     shapes: tuple
-    dtype: np.dtype
+    dtype: object  # a NumPy dtype of the operands' dtype's name (for its itemsize)
     optimize: object
     forward: tuple
     backward: tuple
@@ -146,14 +148,14 @@ def _table(rows, item) -> list[str]:
 
 
 def _as_shape(x, k):
-    if isinstance(x, (tuple, list)) and all(isinstance(d, (int, np.integer)) for d in x):
+    if isinstance(x, (tuple, list)) and all(isinstance(d, numbers.Integral) for d in x):
         if any(int(d) < 0 for d in x):
             raise ValueError(f"explain: operand {k} has a negative dimension in shape {x}")
         return tuple(int(d) for d in x), None
-    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+    if isinstance(x, numbers.Integral) and not isinstance(x, bool):
         return (int(x),), None
     if hasattr(x, "shape") and hasattr(x, "dtype"):
-        return tuple(x.shape), np.dtype(x.dtype)
+        return tuple(x.shape), x.dtype
     raise TypeError(f"explain: operand {k} must be an array or a shape (tuple of ints), "
                     f"got {type(x).__name__}")
 
@@ -185,13 +187,16 @@ def explain(subscripts: str, *operands_or_shapes, optimize="auto", dtype=None) -
         s, d = _as_shape(x, k)
         shapes.append(s)
         dtypes.append(d)
+    arrays = [unwrap(x) for x in operands_or_shapes if _as_shape(x, 0)[1] is not None]
+    bk = _backend.common(arrays, "explain") if arrays else _backend.default()
     terms, output, _ = parse((subscripts,) + tuple(shapes))
     spec = normalize(terms, output, shapes)
     if dtype is None:
         known = [d for d in dtypes if d is not None]
-        dtype = np.result_type(*known) if known else np.dtype(np.float64)
-    dts = [d if d is not None else np.dtype(dtype) for d in dtypes]
-    p = contract.plan(spec, shapes, dts, optimize)
+        dtype = bk.result_type(*known) if known else bk.float64
+    dtype = bk.dtype(dtype)
+    dts = [d if d is not None else dtype for d in dtypes]
+    p = contract.plan(spec, shapes, dts, optimize, bk)
     sizes = label_sizes(spec, shapes)
     n = len(shapes)
     name = lambda i: f"op{i}" if i < n else f"t{i - n}"
@@ -220,7 +225,8 @@ def explain(subscripts: str, *operands_or_shapes, optimize="auto", dtype=None) -
         ashapes = [tuple(sizes[lab] for lab in sub) for sub in alone.inputs]
         per_operand.append((path_cost[k], _best_cost(alone, ashapes)))
     naive = _naive_cost(spec, shapes)
-    return Explanation(subscripts, spec, tuple(shapes), np.dtype(dtype), optimize,
+    host_dtype = _backend.default().dtype(bk.dtype_name(dtype))
+    return Explanation(subscripts, spec, tuple(shapes), host_dtype, optimize,
                        tuple(forward), tuple(backward), tuple(per_operand), naive)
 
 
@@ -268,7 +274,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the report for ``args`` (from :func:`add_arguments`); return the exit code."""
     try:
-        dtype = np.dtype(args.dtype)
+        dtype = _backend.default().dtype(args.dtype)
         print(explain(args.subscripts, *args.shapes, optimize=args.optimize, dtype=dtype))
     except (ValueError, TypeError) as exc:
         print(f"einsum-ad explain: error: {exc}", file=sys.stderr)

@@ -1,34 +1,66 @@
-"""Gradient checking against finite differences, and random einsum builders for tests."""
+"""Gradient checking against finite differences, on every backend.
+
+The function is evaluated on the arguments' own library (cast to float64 or complex128
+there); random directions are drawn on the host and moved onto the arguments' library and
+device; the comparisons run on NumPy copies of the results (host-side NumPy is this
+module's only use of it).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from . import backend as _backend
 from .transforms import jvp, vjp
 from .tree import tree_flatten, tree_map
 
 __all__ = ["check_grads"]
 
 
+def _arr(x):
+    """``x`` as an array of its backend (lists and numbers: NumPy), with that backend."""
+    b = _backend.of(x)
+    if b is None:
+        b = _backend.default()
+        x = b.asarray(x)
+    return x, b
+
+
 def _f64(x):
-    x = np.asarray(x)
-    if x.dtype.kind == "c":
-        return x.astype(np.complex128)
-    if x.dtype.kind in "biuf":
-        return x.astype(np.float64)
+    x, b = _arr(x)
+    k = _backend.kind(x.dtype)
+    if k == "c":
+        return b.astype(x, b.complex128)
+    if k in "biuf":
+        return b.astype(x, b.float64)
     raise TypeError(f"check_grads: argument of dtype {x.dtype} is not numeric")
 
 
 def _like(rng, x):
-    x = np.asarray(x)
-    r = rng.standard_normal(x.shape)
-    if x.dtype.kind == "c":
-        r = r + 1j * rng.standard_normal(x.shape)
-    return r.astype(x.dtype) if x.dtype.kind in "fc" else r
+    """A random array shaped like ``x``, of its dtype (float64 for integers), its library
+    and its device."""
+    x, b = _arr(x)
+    shape = tuple(x.shape)
+    r = rng.standard_normal(shape)
+    k = _backend.kind(x.dtype)
+    if k == "c":
+        r = r + 1j * rng.standard_normal(shape)
+    r = b.from_numpy(r, like=x)
+    return b.astype(r, x.dtype) if k in "fc" else r
 
 
 def _leaves(tree):
-    return [np.asarray(leaf) for leaf in tree_flatten(tree)[0]]
+    """NumPy copies of the leaves of ``tree`` (computed, for a lazy backend)."""
+    out = []
+    for leaf in tree_flatten(tree)[0]:
+        leaf, b = _arr(leaf)
+        out.append(np.asarray(b.to_numpy(leaf)))
+    return out
+
+
+def _zeros_like(x):
+    x, b = _arr(x)
+    return b.zeros(tuple(x.shape), dtype=x.dtype, device=b.device(x))
 
 
 def _inner(a_tree, b_tree):
@@ -111,7 +143,7 @@ def _check(f, args, order, mode, eps, rtol, atol, rng, level):
         # zero derivative, and numpy cannot subtract booleans
         fd = tree_map(lambda p, q, h=h: (_f64(p) - _f64(q)) / (2 * h), plus, minus)
         if mode == "fwd":
-            tangents = tuple(v if j == i else tree_map(np.zeros_like, x)
+            tangents = tuple(v if j == i else tree_map(_zeros_like, x)
                              for j, x in enumerate(args))
             _, got = jvp(f, args, tangents)
             for lg, lf in zip(_leaves(got), _leaves(fd)):

@@ -26,8 +26,8 @@ import threading
 
 from ._base import Backend
 
-__all__ = ["Backend", "of", "default", "common", "kind", "register", "get", "loaded",
-           "is_array", "to_array", "library_name"]
+__all__ = ["Backend", "of", "default", "common", "kind", "dtype_name", "register", "get",
+           "loaded", "is_array", "to_array", "library_name"]
 
 # type of an array -> its Backend; filled on first sight of each type
 _BY_TYPE: dict = {}
@@ -183,6 +183,14 @@ def to_array(x, k=0, fname="einsum", what="operand", like=None):
             f"{fname}: {what} {k} has dtype {x.dtype} (shape {tuple(x.shape)}); a numeric "
             "array (bool, integer, floating or complex) is required")
     return x
+
+
+def dtype_name(dtype) -> str:
+    """A dtype's standard name (``"float64"``), whatever its library."""
+    for b in (_NUMPY,) + tuple(v for v in _BACKENDS.values() if v is not _NUMPY):
+        if b.dtype_kind(dtype) is not None:
+            return b.dtype_name(dtype)
+    return str(dtype)
 
 
 def kind(dtype) -> str:

@@ -62,6 +62,8 @@ class Backend:
         xp: the namespace the standard's functions are taken from.
         lazy: True when arrays are recipes computed only on request (Dask): a rule must
             then never read a value to decide a branch.
+        values_on_host: True when reading a value costs nothing (NumPy): only then does
+            the namespace read values for numpy's warnings (``mean`` of an empty slice).
         has_einsum: whether ``einsum(subscripts, *arrays)`` is the library's own n-ary
             einsum (else None is bound and n-ary steps are contracted pairwise).
         float32, float64, complex64, complex128, bool, int64, ...: the library's dtypes.
@@ -70,6 +72,7 @@ class Backend:
 
     name = "array_api"
     lazy = False
+    values_on_host = False  # numpy: values may be read for warnings at no cost
     einsum = None
 
     def __init__(self, xp, name=None):
@@ -209,6 +212,27 @@ class Backend:
 
     def getitem(self, x, index):
         return x[index]
+
+    def store(self, out, x, casting="unsafe"):
+        """Write ``x`` into array ``out`` (numpy's ``out=``), cast under ``casting``."""
+        if casting != "unsafe" and not self.can_cast(x.dtype, out.dtype, casting):
+            raise TypeError(f"cannot cast the result from {x.dtype} to out's {out.dtype} "
+                            f"under the rule {casting!r}")
+        out[...] = self.astype(x, out.dtype)
+
+    def is_fortran(self, x) -> bool:
+        """Whether ``x`` is laid out column-major only (numpy's ``order="A"``)."""
+        return False
+
+    def nonzero_known(self, mask):
+        """``nonzero(mask)``: one integer array per axis, of known lengths (a lazy backend
+        computes the mask here: the lengths depend on its values)."""
+        return tuple(self.nonzero(mask))
+
+    def with_order(self, x, order, operands=()):
+        """``x`` in memory order ``order`` (numpy's ``"K"``, ``"C"``, ``"F"``, ``"A"``);
+        a library without memory orders returns it as it is."""
+        return x
 
     def contiguous(self, x):
         """``x`` laid out in row-major order (a copy only where that pays: NumPy)."""

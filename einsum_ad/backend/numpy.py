@@ -35,6 +35,7 @@ class NumpyBackend(Backend):
     """NumPy arrays (and numpy scalars, which NumPy's operations return for 0-d results)."""
 
     name = "numpy"
+    values_on_host = True
     einsum = staticmethod(lambda subscripts, *arrays: np.einsum(subscripts, *arrays,
                                                                 optimize=False))
 
@@ -187,6 +188,22 @@ class NumpyBackend(Backend):
 
     def getitem(self, x, index):
         return np.asarray(x)[index]
+
+    def store(self, out, x, casting="unsafe"):
+        np.copyto(out, x, casting=casting)
+
+    def is_fortran(self, x) -> bool:
+        return isinstance(x, np.ndarray) and x.flags.f_contiguous and not x.flags.c_contiguous
+
+    def with_order(self, x, order, operands=()):
+        if order == "A":  # Fortran only if every operand is
+            order = "F" if all(o.flags.f_contiguous and not o.flags.c_contiguous
+                               for o in operands) else "C"
+        if order == "C":
+            return np.ascontiguousarray(x)
+        if order == "F":
+            return np.asfortranarray(x)
+        return x
 
     # ------------------------------------------------------------------ memory, host
 

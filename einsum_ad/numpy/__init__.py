@@ -9,11 +9,11 @@ values their operators (arithmetic, comparisons, indexing) and a few numpy-style
 
 from __future__ import annotations
 
-import numpy as np
-
+from .. import backend as _backend
 from .. import rules
 from ..core import Tracer, unwrap
 from ..rules import powt_p
+from ._args import _backend_of, _check_operand, _finish, _is_pyscalar, _pair, asarray
 from .axes import (  # noqa: F401  (re-exported)
     diagonal,
     matrix_transpose,
@@ -55,11 +55,6 @@ from .elementwise import (  # noqa: F401  (re-exported)
     where,
 )
 from .multilinear import (  # noqa: F401  (re-exported)
-    _check_operand,
-    _finish,
-    _is_pyscalar,
-    _pair,
-    asarray,
     dot,
     einsum,
     inner,
@@ -133,8 +128,9 @@ def divide(a, b):
         other = _check_operand(b if k == 0 else a, 1 - k, "divide")
         scalar = a if k == 0 else b
         if isinstance(scalar, int) and not isinstance(scalar, bool) \
-                and np.dtype(other.dtype).kind in "biu":
-            scalar = np.float64(scalar)  # what numpy's integer division computes in
+                and _backend.kind(other.dtype) in "biu":
+            bk = _backend_of(other)  # what integer division computes in (numpy: float64)
+            scalar = bk.scalar(scalar, bk.default_float, other.device)
         a, b = (scalar, other) if k == 0 else (other, scalar)
     return _finish(rules.div_p(*_pair(a, b)))
 
@@ -151,12 +147,13 @@ def power(a, exponent):
         >>> float(ea.grad(lambda b: ea.power(2.0, b))(3.0))  # 2**3 log 2
         5.545177444479562
     """
-    if not isinstance(exponent, Tracer) and np.ndim(exponent) == 0 \
-            and not isinstance(exponent, (str, bytes)) and exponent is not None:
+    numpy = _backend.default()
+    if isinstance(exponent, (bool, int, float, complex)) or (
+            _backend.of(exponent) is numpy and exponent.shape == ()):
         # a numpy scalar or 0-d array keeps its dtype (it takes part in type promotion:
         # float32 ** float64(2) is float64, as in numpy); a Python scalar stays weak
-        if isinstance(exponent, np.ndarray):
-            exponent = exponent[()]
+        if _backend.of(exponent) is numpy:
+            exponent = numpy.asarray(exponent)[()]
         return _finish(rules.pow_p(_check_operand(a, 0, "power"), exponent=exponent))
     return _finish(powt_p(*_pair(a, exponent)))
 
@@ -207,11 +204,17 @@ def _install_operators():
     T.clip = lambda s, min=None, max=None, out=None, **kw: clip(  # noqa: A006
         _no_out(s, out, "clip"), min, max, **kw)
     # positions are not differentiable: computed on the value, as a constant index
-    T.argmax = lambda s, axis=None, out=None, *, keepdims=False: np.argmax(
-        unwrap(_no_out(s, out, "argmax")), axis=axis, keepdims=keepdims)
-    T.argmin = lambda s, axis=None, out=None, *, keepdims=False: np.argmin(
-        unwrap(_no_out(s, out, "argmin")), axis=axis, keepdims=keepdims)
+    T.argmax = lambda s, axis=None, out=None, *, keepdims=False: _arg(
+        "argmax", _no_out(s, out, "argmax"), axis, keepdims)
+    T.argmin = lambda s, axis=None, out=None, *, keepdims=False: _arg(
+        "argmin", _no_out(s, out, "argmin"), axis, keepdims)
     T.mT = property(lambda s: matrix_transpose(s))
+
+
+def _arg(name, s, axis, keepdims):
+    """``argmax``/``argmin`` of a traced value: computed on its value, a constant index."""
+    v = unwrap(s)
+    return getattr(_backend.of(v), name)(v, axis=axis, keepdims=keepdims)
 
 
 def _no_out(s, out, name):

@@ -17,43 +17,33 @@ arrays; for traced values one indexing node, ``x[...]``), then the einsum repeat
 
 from __future__ import annotations
 
-import numbers
+import math
 import operator
 import warnings
 
-import numpy as np
-
+from .. import backend as _backend
 from .. import rules
 from ..core import Tracer, unwrap
-from ..rules import where_p
-from ._reduce_args import _NOVALUE, _store_out, _where_mask, _zero_d_axis
-from .multilinear import AxisError, _check_operand, lower
+from ..rules import where_p, zero
+from ._args import (
+    _NOVALUE,
+    _axis,
+    _axis_tuple,
+    _backend_of,
+    _check_operand,
+    _scalar_like,
+    _where_mask,
+    _zero_d_axis,
+    store_out,
+)
+from .multilinear import lower
+
+_kind = _backend.kind
 
 __all__ = ["transpose", "permute_dims", "swapaxes", "moveaxis", "matrix_transpose",
            "diagonal", "trace", "sum", "mean"]
 
 _builtin_sum = sum
-
-
-def _axis(ax, ndim, fname, argname=None):
-    """Normalise one axis to ``0 <= ax < ndim``; numpy's AxisError when out of range."""
-    if isinstance(ax, bool) or not isinstance(ax, (numbers.Integral, np.integer)):
-        raise TypeError(f"{fname}: {argname or 'axis'} must be an integer, got {ax!r}")
-    ax = operator.index(ax)
-    if not -ndim <= ax < ndim:
-        raise AxisError(ax, ndim, f"{fname}: {argname}" if argname else fname)
-    return ax % ndim
-
-
-def _axis_tuple(axis, ndim, fname, argname="axis"):
-    """``axis`` (None, an int or a sequence of ints) as a tuple of distinct axes."""
-    if axis is None:
-        return tuple(range(ndim))
-    seq = (axis,) if not isinstance(axis, (tuple, list)) else tuple(axis)
-    axes = tuple(_axis(a, ndim, fname, argname) for a in seq)
-    if len(set(axes)) != len(axes):
-        raise ValueError(f"{fname}: duplicate value in '{argname}': {axis!r}")
-    return axes
 
 
 def _permute(a, order):
@@ -214,38 +204,37 @@ def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     labels = list(range(a.ndim))
     labels[j] = labels[i]
     kept = [t for k, t in enumerate(labels) if k not in (i, j)]
-    res = _reduce(a, [labels], kept, [], _sum_dtype(a.dtype, dtype), 1)
-    return _store_out(res, out, "trace")
+    res = _reduce(a, [labels], kept, [], _sum_dtype(a, dtype), 1)
+    return store_out(res, out, "trace")
 
 
 # ------------------------------------------------------------------------- reductions
 
 
-def _sum_dtype(dtype, requested):
+def _sum_dtype(a, requested):
     """numpy's accumulator: small integers and bool widen to the platform integer."""
+    bk = _backend_of(a)
     if requested is not None:
-        return np.dtype(requested)
-    dtype = np.dtype(dtype)
-    if dtype.kind == "b" or (dtype.kind == "i" and dtype.itemsize < np.dtype(np.int_).itemsize):
-        return np.dtype(np.int_)
-    if dtype.kind == "u" and dtype.itemsize < np.dtype(np.uint).itemsize:
-        return np.dtype(np.uint)
-    return dtype
+        return bk.dtype(requested)
+    return bk.sum_dtype(a.dtype)
 
 
 def _reduce(a, terms, out, kept_ones, dtype, scale):
     """One einsum node: ``a`` with ``terms`` -> ``out``, times a constant holding
     ``scale`` in ``dtype`` with the labels ``kept_ones`` (size-1 axes of the output).
     The constant is left out when it would change nothing."""
-    if np.result_type(a.dtype, dtype) != dtype:
+    bk = _backend_of(a)
+    if bk.result_type(a.dtype, dtype) != dtype:
         a = rules.astype_p(a, dtype=dtype)  # a narrower requested dtype: one astype node
     ops = [a]
-    if kept_ones or scale != 1 or np.dtype(a.dtype) != dtype:
-        ops.append(np.full((1,) * len(kept_ones), scale, dtype=dtype))
+    if kept_ones or scale != 1 or a.dtype != dtype:
+        ops.append(bk.full((1,) * len(kept_ones), scale, dtype=dtype,
+                           device=bk.device(unwrap(a))))
         terms = list(terms) + [kept_ones]
     res = lower(ops, terms, out)
-    if isinstance(res, np.ndarray) and np.may_share_memory(res, a):
-        res = res.copy()  # a reduction over no axis is the operand itself: numpy copies
+    if not isinstance(res, Tracer) and (res is a or bk.owner(res) is not None
+                                        and bk.owner(res) == bk.owner(a)):
+        res = bk.copy(res)  # a reduction over no axis is the operand itself: numpy copies
     return res
 
 
@@ -257,15 +246,8 @@ def _reduce_labels(a, axis, keepdims, fname):
         ones = [a.ndim + k for k in sorted(axes)]
     else:
         out, ones = [k for k in labels if k not in axes], []
-    count = int(np.prod([a.shape[k] for k in axes], dtype=np.int64))
+    count = math.prod(a.shape[k] for k in axes)
     return labels, out, ones, count
-
-
-def _initial_scalar(initial, fname):
-    if np.ndim(unwrap(initial)) != 0 or isinstance(initial, Tracer):
-        raise ValueError(f"{fname}: initial must be a plain scalar, got "
-                         f"{type(initial).__name__} of shape {np.shape(unwrap(initial))}")
-    return initial
 
 
 def sum(a, axis=None, dtype=None, out=None, keepdims=False,  # noqa: A001 - numpy's name
@@ -290,13 +272,12 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False,  # noqa: A001 - nump
     axis = _zero_d_axis(a, axis)
     mask = _where_mask(where, a, "sum")
     if mask is not None:
-        a = where_p(mask, a, np.zeros((), dtype=a.dtype))
+        a = where_p(mask, a, zero(a))
     labels, out_labels, ones, _ = _reduce_labels(a, axis, keepdims, "sum")
-    res = _reduce(a, [labels], out_labels, ones, _sum_dtype(a.dtype, dtype), 1)
+    res = _reduce(a, [labels], out_labels, ones, _sum_dtype(a, dtype), 1)
     if initial is not _NOVALUE:
-        initial = _initial_scalar(initial, "sum")
-        res = rules.add_p(res, np.asarray(initial).astype(res.dtype))
-    return _store_out(res, out, "sum")
+        res = rules.add_p(res, _scalar_like(initial, res, "sum", "initial"))
+    return store_out(res, out, "sum")
 
 
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
@@ -326,18 +307,19 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
     labels, out_labels, ones, n = _reduce_labels(a, axis, keepdims, "mean")
     # as numpy: float16 (with no dtype asked for) is averaged in float32, since its sum
     # overflows past 65504 and 1/n underflows past 2**24 elements; then cast back
-    half = dtype is None and np.dtype(a.dtype) == np.float16
+    bk = _backend_of(a)
+    half = dtype is None and getattr(bk, "float16", None) is not None \
+        and a.dtype == bk.float16
     if dtype is None:
-        dtype = np.float64 if np.dtype(a.dtype).kind in "biu" else a.dtype
-    dtype = np.dtype(dtype)
-    acc = np.dtype(np.float32) if half else dtype
+        dtype = bk.default_float if _kind(a.dtype) in "biu" else a.dtype
+    dtype = bk.dtype(dtype)
+    acc = bk.float32 if half else dtype
     if mask is not None:
         axes = _axis_tuple(axis, a.ndim, "mean")
-        counts = np.sum(mask, axis=axes, keepdims=keepdims).astype(acc)
-        total = _reduce(where_p(mask, a, np.zeros((), dtype=a.dtype)), [labels], out_labels,
-                        ones, acc, 1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            if not np.all(counts):
+        counts = bk.sum(bk.astype(mask, acc), axis=axes, keepdims=keepdims)
+        total = _reduce(where_p(mask, a, zero(a)), [labels], out_labels, ones, acc, 1)
+        with bk.quiet():
+            if bk.values_on_host and not bool(bk.all(counts)):
                 warnings.warn("Mean of empty slice.", RuntimeWarning, stacklevel=2)
             res = rules.div_p(total, counts)
     elif n == 0:
@@ -346,9 +328,9 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
                              f"{tuple(a.shape)} averages zero elements")
         warnings.warn("Mean of empty slice.", RuntimeWarning, stacklevel=2)
         shape = tuple(1 if lab >= a.ndim else a.shape[lab] for lab in out_labels)
-        res = np.full(shape, np.nan, dtype=dtype)
+        res = bk.full(shape, float("nan"), dtype=dtype, device=bk.device(a))
     else:
         res = _reduce(a, [labels], out_labels, ones, acc, 1.0 / n)
     if acc != dtype:  # float16: one astype node more
         res = rules.astype_p(res, dtype=dtype)
-    return _store_out(res, out, "mean")
+    return store_out(res, out, "mean")

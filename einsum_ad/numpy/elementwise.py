@@ -9,10 +9,9 @@ reductions (``max``, ``min``, ``logsumexp``, ``softmax``, ``log_softmax``) are i
 
 from __future__ import annotations
 
-import operator
+import math
 
-import numpy as np
-
+from .. import backend as _backend
 from .. import rules
 from ..core import Tracer, unwrap
 from ..rules import (
@@ -42,35 +41,14 @@ from ..rules import (
     where_p,
 )
 from ..tree import tree_map
-from ._reduce_args import _NOVALUE
-from .multilinear import _check_operand, _finish, _pair
+from ._args import _NOVALUE, _backend_of, _check_operand, _finish, _pair, normalize_axes
+
+_kind = _backend.kind
 
 __all__ = ["exp", "log", "log1p", "expm1", "sqrt", "abs", "absolute", "sign", "tanh",
            "sigmoid", "relu", "gelu", "softplus", "sin", "cos", "square", "maximum", "minimum",
            "where", "clip", "stop_gradient", "equal", "not_equal", "less", "less_equal",
            "greater", "greater_equal", "normalize_axes"]
-
-
-def normalize_axes(axis, ndim: int, fname: str) -> tuple:
-    """``axis`` (None, an int or a sequence of ints, negatives allowed) as a sorted tuple of
-    distinct non-negative axes of an ``ndim``-dimensional array; ``None`` means all."""
-    if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if not isinstance(axis, (tuple, list)) else axis
-    out = []
-    for ax in axes:
-        try:
-            ax = operator.index(ax)
-        except TypeError:
-            raise TypeError(
-                f"{fname}: axis must be an int or a tuple of ints, got {axis!r}") from None
-        if not -ndim <= ax < ndim:
-            raise np.exceptions.AxisError(
-                f"{fname}: axis {ax} is out of bounds for an array of dimension {ndim}")
-        out.append(ax % ndim)
-    if len(set(out)) != len(out):
-        raise ValueError(f"{fname}: repeated axis in {axis!r}")
-    return tuple(sorted(out))
 
 
 # ============================================================================ unary
@@ -127,8 +105,8 @@ def square(x):
         array([1, 4, 9])
     """
     x = _check_operand(x, 0, "square")
-    if np.dtype(x.dtype) == np.bool_:  # numpy's square has no bool loop: bool -> int8
-        x = rules.astype_p(x, dtype=np.dtype(np.int8))
+    if _kind(x.dtype) == "b":  # numpy's square has no bool loop: bool -> int8
+        x = rules.astype_p(x, dtype=_backend_of(x).int8)
     return _finish(rules.mul(x, x))
 
 
@@ -140,10 +118,11 @@ def gelu(x):
     differ by less than 1e-3. A composite of primitives: differentiable to any order.
     """
     x = _check_operand(x, 0, "gelu")
-    if not isinstance(x, Tracer) and x.dtype.kind not in "fc":
-        x = x.astype(np.result_type(x.dtype, np.float16))
+    if not isinstance(x, Tracer) and _kind(x.dtype) not in "fc":
+        bk = _backend_of(x)
+        x = bk.astype(x, bk.inexact_dtype(x.dtype))
     cube = rules.mul(x, rules.mul(x, x))
-    inner = rules.mul(const(np.sqrt(2 / np.pi), x),
+    inner = rules.mul(const(math.sqrt(2 / math.pi), x),
                       rules.add_p(x, rules.mul(const(0.044715, x), cube)))
     half_x = rules.mul(const(0.5, x), x)
     return _finish(rules.mul(half_x, rules.add_p(const(1, x), tanh_p(inner))))
@@ -200,7 +179,8 @@ def where(condition, x=_NOVALUE, y=_NOVALUE):
         array([0.  , 0.25])
     """
     if x is _NOVALUE and y is _NOVALUE:
-        return np.nonzero(np.asarray(unwrap(condition)))
+        c = _check_operand(unwrap(condition), 0, "where")
+        return _backend_of(c).nonzero_known(c)
     if x is _NOVALUE or y is _NOVALUE:
         raise ValueError("where: either both or neither of x and y should be given")
     c = _check_operand(condition, 0, "where")
@@ -230,15 +210,15 @@ def clip(a, a_min=None, a_max=None, *, min=None, max=None):  # noqa: A002 - nump
     if lo is None and hi is None:
         raise ValueError("clip: at least one of a_min and a_max (min, max) must be given")
     out = _check_operand(a, 0, "clip")
-    dt = np.dtype(out.dtype)
-    if dt.kind in "iu":  # as numpy: a Python int bound beyond the dtype's range on the
-        info = np.iinfo(dt)  # side that cannot bind is no bound (the other side overflows)
+    if _kind(out.dtype) in "iu":  # as numpy: a Python int bound beyond the dtype's range on
+        bk = _backend_of(out)  # the side that cannot bind is no bound (the other overflows)
+        info = bk.iinfo(out.dtype)
         if _is_int(lo) and lo < info.min:
             lo = None
         if _is_int(hi) and hi > info.max:
             hi = None
         if lo is None and hi is None:
-            return out if isinstance(out, Tracer) else out.copy()
+            return out if isinstance(out, Tracer) else bk.copy(out)
     if lo is not None:
         out = maximum_p(*_pair(out, lo))
     if hi is not None:
@@ -255,10 +235,12 @@ def _wide_int(v, other):
     strongly typed int64 (or float64 beyond int64), it promotes instead of overflowing."""
     if not isinstance(v, int) or isinstance(v, bool) or isinstance(other, (int, float)):
         return v
-    dt = np.dtype(other.dtype) if hasattr(other, "dtype") else np.asarray(other).dtype
-    if dt.kind not in "iu" or np.iinfo(dt).min <= v <= np.iinfo(dt).max:
+    other = _check_operand(other, 1, "comparison")
+    bk = _backend_of(other)
+    if _kind(other.dtype) not in "iu" or bk.iinfo(other.dtype).min <= v \
+            <= bk.iinfo(other.dtype).max:
         return v
-    return np.asarray(v) if -2**63 <= v < 2**63 else np.asarray(float(v))
+    return bk.scalar(v, bk.int64) if -2**63 <= v < 2**63 else bk.scalar(float(v), bk.float64)
 
 
 def _comparison(prim, name, symbol):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from ..core import Tracer
+from .. import backend as _backend
 from ..rules import astype_p, conj_p, sqrt_p
-from .axes import _axis_tuple
-from .multilinear import _check_operand, _finish, lower
+from ._args import _axis_tuple, _backend_of, _check_operand, _finish
+from .multilinear import lower
+
+_kind = _backend.kind
 
 __all__ = ["norm"]
 
@@ -40,8 +40,9 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 - numpy's name
         (1, 4, 1)
     """
     x = _check_operand(x, 0, "norm")
-    if np.dtype(x.dtype).kind in "biu":
-        x = np.asarray(x, dtype=np.float64)
+    bk = _backend_of(x)
+    if _kind(x.dtype) in "biu":
+        x = astype_p(x, dtype=bk.default_float)
     if axis is None and ord is not None and x.ndim not in (1, 2):
         raise ValueError(f"norm: improper number of dimensions to norm: ord={ord!r} needs a "
                          f"1-D or 2-D array or an explicit axis, got shape {tuple(x.shape)}")
@@ -58,14 +59,14 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 - numpy's name
     labels = list(range(x.ndim))
     if keepdims:
         out = [x.ndim + k if k in axes else k for k in labels]
-        ops, terms = [x, x, np.ones((1,) * len(axes), dtype=x.dtype)], \
+        ops, terms = [x, x, bk.ones((1,) * len(axes), dtype=x.dtype, device=x.device)], \
             [labels, labels, [x.ndim + k for k in sorted(axes)]]
     else:
         out = [k for k in labels if k not in axes]
         ops, terms = [x, x], [labels, labels]
-    if np.dtype(x.dtype).kind == "c":
+    if _kind(x.dtype) == "c":
         # sum(conj(x) x) is real: its real part (an astype node), then the square root
-        ops[0] = conj_p(x) if isinstance(x, Tracer) else np.conj(x)
-        real = np.finfo(x.dtype).dtype
+        ops[0] = conj_p(x)
+        real = bk.real_dtype(x.dtype)
         return _finish(sqrt_p(astype_p(lower(ops, terms, out), dtype=real)))
     return _finish(sqrt_p(lower(ops, terms, out)))

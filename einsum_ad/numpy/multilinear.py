@@ -15,51 +15,28 @@ from __future__ import annotations
 import numbers
 import operator
 
-import numpy as np
-
 from .. import rules
 from ..core import Tracer
 from ..rules import conj_p
 from ..spec import normalize, parse
+from ._args import (
+    _BY_TYPE,
+    _KINDS,
+    _NUMERIC,
+    AxisError,
+    _broadcast,
+    _check_operand,
+    _finish,
+    _kind,
+    _of,
+    _operands,
+    _pair,
+    _shape_str,
+    store_out,
+)
 
 __all__ = ["einsum", "matmul", "multiply", "dot", "vdot", "inner", "outer", "tensordot",
-           "kron", "vecdot", "asarray"]
-
-AxisError = np.exceptions.AxisError if hasattr(np, "exceptions") else np.AxisError
-
-
-def _check_operand(x, k, fname="einsum", what="operand"):
-    """Plain operands become numpy arrays; non-numeric ones raise TypeError naming
-    ``what`` ``k`` of ``fname``."""
-    if isinstance(x, Tracer):
-        return x
-    if x is None or isinstance(x, (str, bytes)):
-        raise TypeError(f"{fname}: {what} {k} is {type(x).__name__}, not a numeric array")
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "biufc":
-        raise TypeError(
-            f"{fname}: {what} {k} has dtype {arr.dtype} (shape {arr.shape}); a numeric "
-            "array (bool, integer, floating or complex) is required"
-        )
-    return arr
-
-
-def asarray(x):
-    """``x`` as an array: traced values are returned as they are."""
-    return x if isinstance(x, Tracer) else np.asarray(x)
-
-
-def _weak(x, like):
-    """A Python scalar takes the dtype numpy's promotion gives it next to ``like``."""
-    return np.asarray(x, dtype=np.result_type(like.dtype, x))
-
-
-def _finish(out):
-    """Plain results look like numpy's: a 0-d result is a numpy scalar."""
-    if isinstance(out, np.ndarray) and out.ndim == 0:
-        return out[()]
-    return out
-
+           "kron", "vecdot"]
 
 def lower(ops, terms, output):
     """The one einsum node for integer-labelled ``terms -> output`` on ``ops``.
@@ -75,11 +52,11 @@ def _conj_first(a, fname):
     """numpy conjugates the first argument of vdot/vecdot: a plain complex array is
     conjugated before it enters the node, a traced one through one ``conj`` node (linear:
     its derivative is ``conj`` again)."""
-    if np.dtype(a.dtype).kind != "c":
+    if _kind(a.dtype) != "c":
         return a
     if isinstance(a, Tracer):
         return conj_p(a)
-    return np.conj(a)
+    return _of(a).conj(a)
 
 
 def _not_aligned(a, b, da, db):
@@ -87,27 +64,6 @@ def _not_aligned(a, b, da, db):
         f"shapes {_shape_str(a.shape)} and {_shape_str(b.shape)} not aligned: "
         f"{a.shape[da]} (dim {da}) != {b.shape[db]} (dim {db})"
     )
-
-
-def _shape_str(shape):
-    return "(" + ",".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
-
-
-def _broadcast(fname, *shapes):
-    """numpy's broadcast of ``shapes`` (right-aligned; sizes equal or 1), in Python:
-    ``np.broadcast_shapes`` refuses more than 32 dimensions, arrays may have 64."""
-    shapes = [tuple(int(d) for d in s) for s in shapes]
-    out = [1] * max((len(s) for s in shapes), default=0)
-    for s in shapes:
-        for i, d in enumerate(s, start=len(out) - len(s)):
-            if d != out[i] and d != 1 and out[i] != 1:
-                raise ValueError(
-                    f"{fname}: operands could not be broadcast together with shapes "
-                    + " ".join(_shape_str(s) for s in shapes)
-                )
-            if out[i] == 1:
-                out[i] = d
-    return tuple(out)
 
 
 # ------------------------------------------------------------------------------ einsum
@@ -164,12 +120,16 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
     if (first.__class__ is str and dtype is None and out is None and order == "K"
             and casting == "safe"):
         # the hot path: string subscripts on arrays whose spec was met before
-        traced, key = False, [first]
+        traced, key, bk = False, [first], None
         for o in operands[1:]:
             if o.__class__ is Tracer:
                 traced = True
-            elif o.__class__ is not np.ndarray or o.dtype.kind not in "biufc":
-                break
+            else:
+                b = _BY_TYPE.get(o.__class__)
+                if b is None or (bk is not None and b is not bk) \
+                        or _KINDS.get(o.dtype) not in _NUMERIC:
+                    break
+                bk = b
             key.append(o.shape)
         else:
             spec = _SPECS.get(tuple(key))
@@ -182,17 +142,15 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
     if casting not in ("no", "equiv", "safe", "same_kind", "unsafe"):
         raise ValueError(f"einsum: unknown casting rule {casting!r}")
     terms, output, ops = parse(operands)
-    ops = [_check_operand(o, k) for k, o in enumerate(ops)]
+    ops, bk = _operands(ops)
     traced = any(isinstance(o, Tracer) for o in ops)
     if dtype is not None:
-        dtype = np.dtype(dtype)
+        dtype = bk.dtype(dtype)
         for k, o in enumerate(ops):
-            if not np.can_cast(o.dtype, dtype, casting):
+            if not bk.can_cast(o.dtype, dtype, casting):
                 raise TypeError(f"einsum: cannot cast operand {k} from dtype {o.dtype} to "
                                 f"{dtype} according to the rule {casting!r}")
-        ops = [o if o.dtype == dtype else
-               rules.astype_p(o, dtype=dtype) if isinstance(o, Tracer) else o.astype(dtype)
-               for o in ops]
+        ops = [o if o.dtype == dtype else rules.astype_p(o, dtype=dtype) for o in ops]
     spec = normalize(terms, output, [o.shape for o in ops])
     if isinstance(operands[0], str):
         _remember_spec(operands[0], ops, spec)
@@ -203,52 +161,11 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
     if traced:
         return res
     if out is not None:
-        if not isinstance(out, np.ndarray):
-            raise TypeError(f"einsum: out must be a numpy array, got {type(out).__name__}")
-        if out.shape != np.shape(res):
-            raise ValueError(f"einsum: out has shape {out.shape}, the result has shape "
-                             f"{np.shape(res)}")
-        np.copyto(out, res, casting=casting)
-        return out
-    if order == "A":  # Fortran only if every operand is
-        order = "F" if all(o.flags.f_contiguous and not o.flags.c_contiguous
-                           for o in ops) else "C"
-    if order == "C":
-        res = np.ascontiguousarray(res)
-    elif order == "F":
-        res = np.asfortranarray(res)
-    return _finish(res)
+        return store_out(res, out, "einsum", casting)
+    return _finish(bk.with_order(res, order, ops))
 
 
 # -------------------------------------------------------------------------- products
-
-
-def _is_pyscalar(x):
-    if x.__class__ in _PYSCALARS:
-        return True
-    return isinstance(x, numbers.Number) and not isinstance(x, np.generic)
-
-
-_PYSCALARS = frozenset((int, float, complex, bool))
-
-
-def _is_operand(x):
-    """``x`` needs no conversion or check to be an operand (a tracer or a numeric array)."""
-    c = x.__class__
-    return c is Tracer or (c is np.ndarray and x.dtype.kind in "biufc")
-
-
-def _pair(a, b):
-    """Two arithmetic operands: Python scalars are weakly typed, as in numpy."""
-    if _is_operand(a) and _is_operand(b):
-        return a, b  # the common case: what _check_operand returns them as
-    if _is_pyscalar(a) and _is_pyscalar(b):
-        return np.asarray(a), np.asarray(b)
-    if _is_pyscalar(a):
-        b = _check_operand(b, 1, "arithmetic")
-        return _weak(a, b), b
-    a = _check_operand(a, 0, "arithmetic")
-    return a, (_weak(b, a) if _is_pyscalar(b) else _check_operand(b, 1, "arithmetic"))
 
 
 def multiply(a, b):

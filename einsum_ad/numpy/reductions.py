@@ -10,11 +10,11 @@ maximum) and need no rule of their own. ``sum`` and ``mean`` are einsum lowering
 from __future__ import annotations
 
 import builtins
+import math
 
-import numpy as np
-
+from .. import backend as _backend
 from .. import rules
-from ..core import Tracer, unwrap
+from ..core import unwrap
 from ..rules import (
     abs_p,
     exp_p,
@@ -29,9 +29,21 @@ from ..rules import (
     stop_gradient_p,
     where_p,
 )
-from ._reduce_args import _NOVALUE, _store_out, _where_mask, _zero_d_axis
-from .elementwise import normalize_axes
-from .multilinear import _check_operand, _finish, multiply
+from ._args import (
+    _NOVALUE,
+    _backend_of,
+    _broadcast,
+    _check_operand,
+    _finish,
+    _scalar_like,
+    _where_mask,
+    _zero_d_axis,
+    normalize_axes,
+    store_out,
+)
+from .multilinear import multiply
+
+_kind = _backend.kind
 
 __all__ = ["max", "min", "amax", "amin", "logsumexp", "softmax", "log_softmax"]
 
@@ -41,10 +53,7 @@ def _extremum(prim, pair_prim, name, a, axis, out, keepdims, initial, where):
     axes = normalize_axes(_zero_d_axis(x, axis), x.ndim, name)
     mask = _where_mask(where, x, name)
     if initial is not _NOVALUE:
-        if isinstance(initial, Tracer) or np.ndim(initial) != 0:
-            raise ValueError(f"{name}: initial must be a plain scalar, got "
-                             f"{type(initial).__name__} of shape {np.shape(initial)}")
-        initial = np.asarray(initial).astype(x.dtype)
+        initial = _scalar_like(initial, x, name, "initial")
     if mask is not None:
         if initial is _NOVALUE:
             raise ValueError(f"{name}: where= needs initial= (the {name} of no elements is "
@@ -57,11 +66,11 @@ def _extremum(prim, pair_prim, name, a, axis, out, keepdims, initial, where):
                              "(give initial=)")
         # nothing to reduce: initial everywhere, still connected to x (zero derivative)
         res = rules.add_p(reduce_sum(x, axes, keepdims=bool(keepdims)), initial)
-        return _store_out(res, out, name)
+        return store_out(res, out, name)
     res = prim(x, axis=axes, keepdims=bool(keepdims))
     if initial is not _NOVALUE:
         res = pair_prim(res, initial)
-    return _store_out(res, out, name)
+    return store_out(res, out, name)
 
 
 def max(a, axis=None, out=None, keepdims=False, initial=_NOVALUE, where=True):
@@ -99,14 +108,15 @@ def _shift(x, axes):
     if builtins.any(x.shape[ax] == 0 for ax in axes):
         return x, None
     m = max_p(stop_gradient_p(x), axis=axes, keepdims=True)
-    m = np.where(np.isfinite(m), m, np.zeros((), dtype=m.dtype))
+    bk = _backend_of(m)
+    m = bk.where(bk.isfinite(m), m, bk.const(0, m))
     return rules.sub_p(x, m), m
 
 
 def _log_sum_exp(z, axes):
     """``log(sum(exp(z), axes))`` with kept dimensions; log(0) = -inf without a warning."""
     s = reduce_sum(exp_p(z), axes, keepdims=True)
-    with np.errstate(divide="ignore"):
+    with _backend_of(s).quiet():
         return log_p(s)
 
 
@@ -135,10 +145,10 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
         np.float64(0.6931471805599453)
     """
     x = _check_operand(a, 0, "logsumexp")
-    w = None if b is None else _check_operand(b, 1, "logsumexp")
+    w = None if b is None else _check_operand(b, 1, "logsumexp", like=_backend_of(x))
     if w is not None:
         try:
-            shape = np.broadcast_shapes(tuple(x.shape), tuple(w.shape))
+            shape = _broadcast("logsumexp", tuple(x.shape), tuple(w.shape))
         except ValueError:
             raise ValueError(f"logsumexp: b of shape {tuple(w.shape)} does not broadcast "
                              f"with a of shape {tuple(x.shape)}") from None
@@ -150,25 +160,30 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
         terms = exp_p(z)
     else:
         m = None
+        bk = _backend_of(x)
         if not builtins.any(x.shape[ax] == 0 for ax in axes):  # the shift, a constant
-            weighted = np.broadcast_to(unwrap(w), tuple(x.shape)) != 0
-            m = np.max(np.where(weighted, unwrap(x), -np.inf), axis=axes, keepdims=True)
-            m = np.where(np.isfinite(m), m, np.zeros((), dtype=m.dtype)).astype(x.dtype)
+            xv, wv = unwrap(x), unwrap(w)
+            weighted = bk.not_equal(bk.broadcast_to(wv, tuple(x.shape)), bk.const(0, wv))
+            xf = bk.astype(xv, bk.weak_dtype(x.dtype, 1.0)) if _kind(x.dtype) in "biu" else xv
+            m = bk.max(bk.where(weighted, xf, bk.const(-math.inf, xf)), axis=axes,
+                       keepdims=True)
+            m = bk.astype(bk.where(bk.isfinite(m), m, bk.const(0, m)), x.dtype)
         z = x if m is None else rules.sub_p(x, m)
-        if np.dtype(z.dtype).kind in "biuf":
+        if _kind(z.dtype) in "biuf":
             # only a zero-weight element can lie above the shift: cap it (a constant)
             # where its exp would overflow, so that 0 * exp never makes a NaN
-            cap = np.log(np.finfo(np.result_type(z.dtype, 1.0)).max) / 2
-            over = unwrap(z) > cap
-            if over.any():
-                z = where_p(over, np.asarray(cap, dtype=z.dtype), z)
+            cap = math.log(bk.finfo(bk.weak_dtype(z.dtype, 1.0)).max) / 2
+            over = bk.greater(unwrap(z), bk.scalar(cap, bk.weak_dtype(z.dtype, 1.0),
+                                                   bk.device(unwrap(z))))
+            if not bk.values_on_host or bool(bk.any(over)):
+                z = where_p(over, bk.scalar(cap, z.dtype, bk.device(unwrap(z))), z)
         terms = multiply(w, exp_p(z))
     total = reduce_sum(terms, axes, keepdims=True)
     sign = None
     if return_sign:
         sign = sign_p(total)
         total = abs_p(total)
-    with np.errstate(divide="ignore"):
+    with _backend_of(total).quiet():
         out = log_p(total)
     if m is not None:
         out = rules.add_p(out, m)
@@ -200,7 +215,7 @@ def log_softmax(a, axis=-1):
     """``a - logsumexp(a, axis, keepdims=True)``, stably; ``axis`` as in :func:`softmax`."""
     x = _check_operand(a, 0, "log_softmax")
     axes = normalize_axes(axis, x.ndim, "log_softmax")
-    if axes and np.dtype(x.dtype).kind == "f" and builtins.all(x.shape[ax] for ax in axes):
+    if axes and _kind(x.dtype) == "f" and builtins.all(x.shape[ax] for ax in axes):
         return _finish(log_softmax_p(x, axis=axes))  # one node, the composite's values
     z = _shift(x, axes)[0]
     return _finish(rules.sub_p(z, _log_sum_exp(z, axes)))

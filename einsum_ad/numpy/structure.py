@@ -11,15 +11,14 @@ from __future__ import annotations
 import operator
 from math import prod
 
-import numpy as np
-
+from .. import backend as _backend
 from .. import rules
 from ..core import Tracer, unwrap
 from ..rules import concatenate_p, getitem_p
-from ._reduce_args import _store_out
+from ._args import _backend_of, _check_operand, _finish, _operands, normalize_axes, store_out
 from .axes import transpose
-from .elementwise import normalize_axes
-from .multilinear import _check_operand, _finish
+
+_of, _kind = _backend.of, _backend.kind
 
 __all__ = ["reshape", "broadcast_to", "expand_dims", "squeeze", "concatenate", "stack",
            "split", "getitem", "take_along_axis", "astype", "normalize_index"]
@@ -52,8 +51,7 @@ def reshape(a, shape, order="C"):
     if order not in ("C", "F", "A"):
         raise ValueError(f"reshape: order must be 'C', 'F' or 'A', got order={order!r}")
     if order == "A":
-        order = "F" if (isinstance(x, np.ndarray) and x.flags.f_contiguous
-                        and not x.flags.c_contiguous) else "C"
+        order = "F" if not isinstance(x, Tracer) and _of(x).is_fortran(x) else "C"
     shape = list(_int_tuple(shape, "reshape"))
     size = prod(x.shape)
     if shape.count(-1) > 1:
@@ -115,13 +113,15 @@ def squeeze(a, axis=None):
     return _finish(rules.reshape_p(x, shape=shape))
 
 
-def _operands(arrays, fname):
-    if isinstance(arrays, (np.ndarray, Tracer)) or not hasattr(arrays, "__iter__"):
+def _sequence(arrays, fname):
+    """A sequence of arrays of one library (TypeError for one array or a non-sequence)."""
+    if isinstance(arrays, Tracer) or _of(arrays) is not None \
+            or not hasattr(arrays, "__iter__"):
         raise TypeError(f"{fname}: expected a sequence of arrays, got {type(arrays).__name__}")
-    xs = [_check_operand(a, k, fname) for k, a in enumerate(arrays)]
-    if not xs:
+    arrays = list(arrays)
+    if not arrays:
         raise ValueError(f"{fname}: need at least one array")
-    return xs
+    return _operands(arrays, fname, "array")[0]
 
 
 def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
@@ -136,13 +136,14 @@ def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
         >>> ea.concatenate([np.zeros(2), np.ones(1)])
         array([0., 0., 1.])
     """
-    xs = _operands(arrays, "concatenate")
+    xs = _sequence(arrays, "concatenate")
     if out is not None and dtype is not None:
         raise TypeError("concatenate: give out or dtype, not both (as numpy)")
     if dtype is not None:
-        dtype = np.dtype(dtype)
+        bk = _backend_of(xs[0])
+        dtype = bk.dtype(dtype)
         for k, x in enumerate(xs):
-            if not np.can_cast(x.dtype, dtype, casting=casting):
+            if not bk.can_cast(x.dtype, dtype, casting=casting):
                 raise TypeError(f"concatenate: cannot cast array {k} from {x.dtype} to "
                                 f"{dtype} under the rule {casting!r}")
         xs = [x if x.dtype == dtype else rules.astype_p(x, dtype=dtype) for x in xs]
@@ -159,13 +160,13 @@ def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
         if any(d != e for i, (d, e) in enumerate(zip(x.shape, xs[0].shape)) if i != ax):
             raise ValueError(f"concatenate: array {k} has shape {tuple(x.shape)}, which "
                              f"differs from array 0's {tuple(xs[0].shape)} off axis {ax}")
-    return _store_out(concatenate_p(*xs, axis=ax), out, "concatenate")
+    return store_out(concatenate_p(*xs, axis=ax), out, "concatenate")
 
 
 def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     """Join same-shaped arrays along a new axis ``axis`` of the result (``out``, ``dtype``
     and ``casting`` as in :func:`concatenate`)."""
-    xs = _operands(arrays, "stack")
+    xs = _sequence(arrays, "stack")
     for k, x in enumerate(xs):
         if tuple(x.shape) != tuple(xs[0].shape):
             raise ValueError(f"stack: all arrays must have the same shape; array 0 has "
@@ -183,7 +184,8 @@ def split(ary, indices_or_sections, axis=0):
     x = _check_operand(ary, 0, "split")
     (ax,) = normalize_axes(axis, x.ndim, "split")
     n = x.shape[ax]
-    if isinstance(indices_or_sections, (tuple, list, np.ndarray)):
+    if isinstance(indices_or_sections, (tuple, list)) or _of(indices_or_sections) is not None \
+            and len(indices_or_sections.shape) == 1:
         cuts = [operator.index(i) for i in indices_or_sections]
     else:
         sections = operator.index(indices_or_sections)
@@ -193,56 +195,87 @@ def split(ary, indices_or_sections, axis=0):
         cuts = [n // sections * k for k in range(1, sections)]
     bounds = zip([0] + cuts, cuts + [n])
     lead = (slice(None),) * ax
-    return [_finish(getitem_p(x, index=lead + (slice(lo, hi),))) for lo, hi in bounds]
+    return [_finish(getitem_p(x, index=lead + (slice(lo, hi), Ellipsis))) for lo, hi in bounds]
+
+
+def _is_mask(k) -> bool:
+    """Whether an index entry is a boolean array (of any library)."""
+    return _of(k) is not None and _kind(k.dtype) == "b"
 
 
 def _consumed(k) -> int:
     """How many axes of the indexed array an index entry reads (Ellipsis: none here)."""
     if k is None or k is Ellipsis:
         return 0
-    if isinstance(k, np.ndarray) and k.dtype == np.bool_:
-        return k.ndim
+    if _is_mask(k):
+        return len(k.shape)
     return 1
 
 
-def normalize_index(key, shape) -> tuple:
-    """A numpy index into an array of ``shape``, as a tuple of slices, ints, None, Ellipsis
-    and integer arrays.
+def _index_array(k, bk):
+    """An index entry that is no int, slice, None or Ellipsis, as an array of ``bk``: a
+    list or a NumPy array is converted; a traced array is used by its value (an index has
+    no derivative)."""
+    v = unwrap(k)
+    b = _of(v)
+    if b is None:
+        try:
+            v = bk.asarray(v)
+        except (TypeError, ValueError) as exc:
+            raise IndexError(f"indexing: {type(k).__name__} is not a valid index: {exc}") \
+                from None
+    elif b is not bk:
+        if b is not _backend.default():
+            raise TypeError(f"indexing: an index array from {b.name} cannot index a "
+                            f"{bk.name} array")
+        v = bk.from_numpy(v)
+    return v
+
+
+def normalize_index(key, shape, bk=None) -> tuple:
+    """A numpy index into an array of ``shape`` (of backend ``bk``, default NumPy), as a
+    tuple of slices, ints, None, Ellipsis and integer arrays of ``bk``.
 
     Boolean arrays become their ``nonzero()`` integer arrays (numpy's own definition), after
     checking their shape against the axes they cover; traced integer or boolean arrays are
-    used by value (an index has no derivative).
+    used by value (an index has no derivative). A boolean mask decides the result's shape
+    by its values: on a lazy backend (Dask) the mask is computed at this point.
     """
+    bk = _backend.default() if bk is None else bk
     key = key if isinstance(key, tuple) else (key,)
     entries = []
     for k in key:
         if k is None or k is Ellipsis or isinstance(k, slice):
             entries.append(k)
-        elif isinstance(k, (bool, np.bool_)):
+        elif isinstance(k, bool) or (_of(k) is not None and len(getattr(k, "shape", (1,))) == 0
+                                     and _kind(k.dtype) == "b"):
             raise TypeError("indexing: a scalar boolean index is not supported")
-        elif isinstance(k, (int, np.integer)):
-            entries.append(int(k))
+        elif isinstance(k, int) or (_of(k) is _backend.default() and k.shape == ()
+                                    and _kind(k.dtype) in "iu"):
+            entries.append(operator.index(k))
         else:
-            arr = np.asarray(unwrap(k))
-            if arr.dtype == np.bool_ and arr.ndim == 0:
+            arr = _index_array(k, bk)
+            kd = _kind(arr.dtype)
+            if kd == "b" and len(arr.shape) == 0:
                 raise TypeError("indexing: a 0-d boolean index is not supported")
-            if arr.dtype != np.bool_ and arr.dtype.kind not in "iu" and arr.size:
+            if kd not in "biu" and prod(arr.shape):
                 raise IndexError(f"indexing: an index of dtype {arr.dtype} is not valid; use "
                                  "integers, slices, None, ..., or integer or boolean arrays")
-            entries.append(arr if arr.dtype == np.bool_ else arr.astype(np.intp))
+            entries.append(arr if kd == "b" else bk.astype(arr, bk.index_dtype))
     ellipsis_width = len(shape) - sum(_consumed(k) for k in entries)
     out, axis = [], 0
     for k in entries:
         if k is Ellipsis:
             axis += max(ellipsis_width, 0)
-        elif isinstance(k, np.ndarray) and k.dtype == np.bool_:
-            covered = tuple(shape[axis:axis + k.ndim])
-            if k.shape != covered:
-                raise IndexError(f"indexing: a boolean index of shape {k.shape} does not match "
-                                 f"the axes {axis}..{axis + k.ndim - 1} of shape {covered} "
-                                 f"it covers (array shape {tuple(shape)})")
-            out.extend(k.nonzero())
-            axis += k.ndim
+        elif _is_mask(k):
+            nd = len(k.shape)
+            covered = tuple(shape[axis:axis + nd])
+            if tuple(k.shape) != covered:
+                raise IndexError(f"indexing: a boolean index of shape {tuple(k.shape)} does "
+                                 f"not match the axes {axis}..{axis + nd - 1} of shape "
+                                 f"{covered} it covers (array shape {tuple(shape)})")
+            out.extend(bk.nonzero_known(k))
+            axis += nd
             continue
         else:
             axis += _consumed(k)
@@ -253,10 +286,11 @@ def normalize_index(key, shape) -> tuple:
 def getitem(a, key):
     """``a[key]`` with numpy semantics (slices, ints, None, ..., integer and boolean arrays).
 
-    The derivative scatter-adds into zeros (``np.add.at``), so repeated indices accumulate.
+    The derivative scatter-adds into zeros (the backend's scatter-add), so repeated indices
+    accumulate.
     """
     x = _check_operand(a, 0, "getitem")
-    return _finish(getitem_p(x, index=normalize_index(key, tuple(x.shape))))
+    return _finish(getitem_p(x, index=normalize_index(key, tuple(x.shape), _backend_of(x))))
 
 
 def take_along_axis(arr, indices, axis=-1):
@@ -272,40 +306,47 @@ def take_along_axis(arr, indices, axis=-1):
                [3]])
     """
     x = _check_operand(arr, 0, "take_along_axis")
-    idx = np.asarray(unwrap(indices))
-    if idx.dtype.kind not in "iu":
+    bk = _backend_of(x)
+    idx = _index_array(indices, bk)
+    if _kind(idx.dtype) not in "iu":
         raise IndexError(f"take_along_axis: indices must be integers, got dtype {idx.dtype}")
     if axis is None:
         x = rules.reshape_p(x, shape=(prod(x.shape),))
         axis = 0
-    if idx.ndim != x.ndim:
-        raise ValueError(f"take_along_axis: indices has {idx.ndim} dimension(s) (shape "
-                         f"{idx.shape}) but arr has {x.ndim} (shape {tuple(x.shape)})")
+    if len(idx.shape) != x.ndim:
+        raise ValueError(f"take_along_axis: indices has {len(idx.shape)} dimension(s) (shape "
+                         f"{tuple(idx.shape)}) but arr has {x.ndim} (shape {tuple(x.shape)})")
     (ax,) = normalize_axes(axis, x.ndim, "take_along_axis")
     index = []
     for d in range(x.ndim):
         if d == ax:
-            index.append(idx.astype(np.intp))
+            index.append(bk.astype(idx, bk.index_dtype))
         else:
             shape = [1] * x.ndim
             shape[d] = x.shape[d]
-            index.append(np.arange(x.shape[d]).reshape(shape))
+            index.append(bk.reshape(bk.arange(x.shape[d], dtype=bk.index_dtype,
+                                              device=bk.device(unwrap(x))), tuple(shape)))
     return _finish(getitem_p(x, index=tuple(index)))
 
 
 def astype(x, dtype, /, *, copy=True, device=None):
     """``x`` cast to ``dtype``; the derivative is cast back to ``x``'s dtype.
 
-    numpy's signature: with ``copy=False`` a plain ``x`` that already has ``dtype`` is
-    returned itself; otherwise the result is a new array. ``device`` may only be None or
-    ``"cpu"``.
+    numpy's and the array API's signature: with ``copy=False`` a plain ``x`` that already
+    has ``dtype`` is returned itself; otherwise the result is a new array. ``dtype`` is
+    read in ``x``'s library (a NumPy dtype or a name such as ``"float32"`` is fine for
+    every backend). ``device`` may only be None or ``x``'s own device.
     """
     x = _check_operand(x, 0, "astype")
-    if device not in (None, "cpu"):
-        raise ValueError(f"astype: device must be None or 'cpu', got {device!r}")
-    if np.dtype(dtype) == x.dtype and (isinstance(x, Tracer) or not copy):
+    bk = _backend_of(x)
+    if device is not None and device != bk.device(unwrap(x)):
+        raise ValueError(f"astype: device must be None or the array's device "
+                         f"{bk.device(unwrap(x))!r}, got {device!r}")
+    dtype = bk.dtype(dtype)
+    if dtype == x.dtype and (isinstance(x, Tracer) or not copy):
         return x
-    out = rules.astype_p(x, dtype=np.dtype(dtype))
-    if isinstance(out, np.ndarray) and np.may_share_memory(out, x):
-        out = out.copy()  # as numpy's astype: a new array, even for the same dtype
+    out = rules.astype_p(x, dtype=dtype)
+    if not isinstance(out, Tracer) and (out is x or (bk.owner(out) is not None
+                                                     and bk.owner(out) == bk.owner(x))):
+        out = bk.copy(out)  # as numpy's astype: a new array, even for the same dtype
     return _finish(out)

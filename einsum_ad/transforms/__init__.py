@@ -5,9 +5,10 @@
 (from vjp and jvp alone); ``graph.py``: ``make_graph`` (what a function records).
 """
 
+from .forward import jvp
 from .graph import Graph, GraphNode, make_graph
 from .jacobians import hessian, hvp, jacfwd, jacobian, jacrev
-from .reverse import grad, jvp, value_and_grad, vjp
+from .reverse import grad, value_and_grad, vjp
 
 __all__ = ["vjp", "grad", "value_and_grad", "jvp", "jacrev", "jacfwd", "jacobian",
            "hessian", "hvp", "make_graph", "Graph", "GraphNode"]

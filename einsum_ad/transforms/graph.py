@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
+from .. import backend as _backend
 from ..core import RevTrace, Tracer
 from ..tree import tree_flatten, tree_unflatten
 
@@ -67,12 +66,13 @@ class Graph:
         return f"Graph({len(self.nodes)} nodes)"
 
     def __str__(self):
-        lines = [f"x{k}: {tuple(s)} {np.dtype(d).name}" for k, (s, d) in enumerate(self.inputs)]
+        lines = [f"x{k}: {tuple(s)} {_backend.dtype_name(d)}"
+                 for k, (s, d) in enumerate(self.inputs)]
         for n in self.nodes:
             what = n.primitive + (f" {n.spec!r}" if n.spec is not None else "")
             args = ", ".join(_ref(*r) for r in n.inputs)
             lines.append(f"%{n.index} = {what}({args}) -> {tuple(n.shape)} "
-                         f"{np.dtype(n.dtype).name}")
+                         f"{_backend.dtype_name(n.dtype)}")
         lines.append("return " + ", ".join(_ref(*r) for r in self.outputs))
         return "\n".join(lines)
 
@@ -120,8 +120,8 @@ def make_graph(f, *args):
         leaves, treedef = tree_flatten(a)
         wrapped = []
         for x in leaves:
-            if not isinstance(x, Tracer):
-                x = np.asarray(x)
+            if not isinstance(x, Tracer) and _backend.of(x) is None:
+                x = _backend.default().asarray(x)
             t = trace.new_input(x)
             refs[id(t._node)] = ("input", len(inputs))
             inputs.append((tuple(x.shape), x.dtype))

@@ -2,7 +2,7 @@
 
 One vjp per output element (``jacrev``), one jvp per input element (``jacfwd``);
 ``hessian`` is forward-over-reverse. The inner transform returns its rows as a pytree, so
-that at the outermost level every piece is a plain array and numpy assembles the matrix;
+that at the outermost level every piece is a plain array and its backend assembles them;
 only a Jacobian taken *inside* another transform stacks traced pieces (with ``stack``, one
 concatenate node). Jacobians and Hessians are taken with respect to arrays (tuple
 ``argnums`` included); ``hvp`` accepts pytrees.
@@ -10,42 +10,52 @@ concatenate node). Jacobians and Hessians are taken with respect to arrays (tupl
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
+from .. import backend as _backend
 from .. import rules
-from ..core import Tracer
-from ..numpy.structure import stack
-from .reverse import _argnums_wrapper, _as_primal, grad, jvp, vjp
+from ..core import unwrap
+from ._args import argnums_wrapper, as_primal, output_spec
+from .forward import jvp
+from .reverse import grad, vjp
+
+_kind = _backend.kind
 
 __all__ = ["jacrev", "jacfwd", "jacobian", "hessian", "hvp"]
 
 
-def _basis(shape, dtype):
-    """The unit arrays of ``shape``, in C order."""
-    n = int(np.prod(shape, dtype=np.int64))
+
+
+
+def _basis(shape, dtype, like):
+    """The unit arrays of ``shape`` (``dtype``, on ``like``'s backend and device), in C
+    order, one at a time (``arange(n) == i``: no element assignment, no n x n identity)."""
+    v = unwrap(like)
+    bk = _backend.of(v)
+    n = math.prod(shape)
+    positions = bk.arange(n, device=bk.device(v))
     for i in range(n):
-        e = np.zeros(n, dtype=dtype)
-        e[i] = 1
-        yield e.reshape(shape)
+        e = bk.astype(bk.equal(positions, bk.scalar(i, positions.dtype, bk.device(v))), dtype)
+        yield bk.reshape(e, tuple(shape))
 
 
 def _stack(pieces, axis):
-    """Stack same-shaped arrays along a new ``axis`` (0 or -1); traced pieces stay traced."""
-    if not any(isinstance(p, Tracer) for p in pieces):
-        return np.stack([np.asarray(p) for p in pieces], axis=axis)
-    return stack(pieces, axis=axis)
+    """Stack same-shaped arrays along a new ``axis`` (0 or -1): one concatenate node (plain
+    arrays are stacked by their backend; traced pieces stay traced)."""
+    ax = 0 if axis == 0 else len(pieces[0].shape)
+    shape = tuple(pieces[0].shape)
+    expanded = shape[:ax] + (1,) + shape[ax:]
+    return rules.concatenate_p(*[rules.reshape_p(p, shape=expanded) for p in pieces], axis=ax)
 
 
-def _assemble(pieces, lead, inner, dtype, axis=0):
+def _assemble(pieces, lead, inner, dtype, like, axis=0):
     """One array of shape ``lead + inner`` (axis 0) or ``inner + lead`` (axis -1) from
-    ``prod(lead)`` pieces of shape ``inner``, in C order; zeros of ``dtype`` when there
-    are no pieces (an empty input or output)."""
+    ``prod(lead)`` pieces of shape ``inner``, in C order; zeros of ``dtype`` (on ``like``'s
+    backend) when there are no pieces (an empty input or output)."""
     shape = tuple(lead) + tuple(inner) if axis == 0 else tuple(inner) + tuple(lead)
     if not pieces:
-        return np.zeros(shape, dtype=dtype)
-    out = _stack(pieces, axis)
-    return out.reshape(shape) if not isinstance(out, Tracer) else rules.reshape_p(out,
-                                                                                 shape=shape)
+        return rules.zeros(shape, like, dtype=dtype)
+    return rules.reshape_p(_stack(pieces, axis), shape=shape)
 
 
 def _array_args(dyn, fname):
@@ -54,22 +64,23 @@ def _array_args(dyn, fname):
         if isinstance(x, (dict, list, tuple)):
             raise TypeError(f"{fname}: argument {i} is a {type(x).__name__}; Jacobians are "
                             "taken with respect to arrays (use hvp, vjp or jvp for pytrees)")
-        out.append(_as_primal(x, fname, i))
+        out.append(as_primal(x, fname, i))
     return out
 
 
 def _single_output(out, fname):
     if isinstance(out, (dict, list, tuple)):
         raise TypeError(f"{fname}: f must return a single array, got a {type(out).__name__}")
-    return tuple(np.shape(out)), (out.dtype if isinstance(out, Tracer) else np.result_type(out))
+    shape, dtype, _ = output_spec(out)
+    return shape, dtype
 
 
-def _row_dtype(in_dtype, out_dtype):
-    """The dtype of a reverse-mode Jacobian row for an input of ``in_dtype``: the input's,
-    made complex (at the wider precision) when the output is complex."""
-    if np.dtype(out_dtype).kind == "c" and np.dtype(in_dtype).kind != "c":
-        return np.result_type(in_dtype, out_dtype)
-    return np.dtype(in_dtype)
+def _row_dtype(x, out_dtype):
+    """The dtype of a reverse-mode Jacobian row for input ``x``: the input's, made complex
+    (at the wider precision) when the output is complex."""
+    if _kind(out_dtype) == "c" and _kind(x.dtype) != "c":
+        return _backend.of(unwrap(x)).result_type(x.dtype, out_dtype)
+    return x.dtype
 
 
 def _rev_rows(partial, dyn, fname):
@@ -82,12 +93,14 @@ def _rev_rows(partial, dyn, fname):
     """
     out, fn = vjp(partial, *dyn)
     shape, dtype = _single_output(out, fname)
-    real_in = [np.dtype(x.dtype).kind != "c" for x in dyn]
-    if np.dtype(dtype).kind != "c" or not any(real_in):
-        return shape, dtype, [fn(e) for e in _basis(shape, dtype)]
+    real_in = [_kind(x.dtype) != "c" for x in dyn]
+    like = out if _backend.of(unwrap(out)) is not None else dyn[0]
+    if _kind(dtype) != "c" or not any(real_in):
+        return shape, dtype, [fn(e) for e in _basis(shape, dtype, like)]
     rows = []
-    j = np.asarray(1j, dtype=dtype)  # in the output's precision (complex64 stays so)
-    for e in _basis(shape, dtype):
+    bk = _backend.of(unwrap(like))
+    j = bk.scalar(1j, dtype, bk.device(unwrap(like)))  # in the output's precision
+    for e in _basis(shape, dtype, like):
         re, im = fn(e), fn(j * e)
         rows.append(tuple(rules.sub_p(r, rules.mul(j, i)) if real else r
                           for r, i, real in zip(re, im, real_in)))
@@ -113,8 +126,8 @@ def jacrev(f, argnums=0):
     def jac(*args, **kwargs):
         partial, dyn, single = _differentiated(f, argnums, args, kwargs, "jacrev")
         shape, dtype, rows = _rev_rows(partial, dyn, "jacrev")
-        jacs = tuple(_assemble([r[k] for r in rows], shape, x.shape,
-                               _row_dtype(x.dtype, dtype))
+        jacs = tuple((_assemble([r[k] for r in rows], shape, x.shape,
+                                       _row_dtype(x, dtype), x))
                      for k, x in enumerate(dyn))
         return jacs[0] if single else jacs
 
@@ -128,15 +141,15 @@ jacobian = jacrev
 def _differentiated(f, argnums, args, kwargs, fname):
     """``f`` as a function of the ``argnums`` arguments alone, those arguments (arrays), and
     whether ``argnums`` named a single one."""
-    partial, dyn, single = _argnums_wrapper(f, argnums, args, fname, kwargs)
+    partial, dyn, single = argnums_wrapper(f, argnums, args, fname, kwargs)
     return partial, _array_args(dyn, fname), single
 
 
 def _fwd_cols(partial, dyn, k):
     """[jvp along each unit tangent of argument k]: the tangent outputs, in C order."""
-    zeros = [np.zeros(x.shape, dtype=x.dtype) for x in dyn]
+    zeros = [rules.zeros(x.shape, x) for x in dyn]
     cols = []
-    for e in _basis(dyn[k].shape, dyn[k].dtype):
+    for e in _basis(dyn[k].shape, dyn[k].dtype, dyn[k]):
         tangents = list(zeros)
         tangents[k] = e
         cols.append(jvp(partial, dyn, tangents)[1])
@@ -157,7 +170,8 @@ def jacfwd(f, argnums=0):
     def jac(*args, **kwargs):
         partial, dyn, single = _differentiated(f, argnums, args, kwargs, "jacfwd")
         shape, dtype = _single_output(partial(*dyn), "jacfwd")
-        jacs = tuple(_assemble(_fwd_cols(partial, dyn, k), x.shape, shape, dtype, axis=-1)
+        jacs = tuple((_assemble(_fwd_cols(partial, dyn, k), x.shape, shape, dtype, x,
+                                       axis=-1))
                      for k, x in enumerate(dyn))
         return jacs[0] if single else jacs
 
@@ -190,10 +204,11 @@ def hessian(f, argnums=0):
         rows = lambda *xs: _rev_rows(partial, xs, "hessian")[2]
         cols = [_fwd_cols(rows, dyn, k) for k in range(len(dyn))]
         out = tuple(
-            tuple(_assemble([_assemble([r[k1] for r in col], shape, x1.shape,
-                                       _row_dtype(x1.dtype, dtype)) for col in cols[k2]],
-                            x2.shape, shape + x1.shape, _row_dtype(x1.dtype, dtype), axis=-1)
-                  for k2, x2 in enumerate(dyn))
+            tuple((_assemble(
+                [_assemble([r[k1] for r in col], shape, x1.shape, _row_dtype(x1, dtype), x1)
+                 for col in cols[k2]],
+                x2.shape, shape + x1.shape, _row_dtype(x1, dtype), x1, axis=-1))
+                for k2, x2 in enumerate(dyn))
             for k1, x1 in enumerate(dyn))
         return out[0][0] if single else out
 
