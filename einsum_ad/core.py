@@ -170,6 +170,49 @@ class Tracer:
         raise TypeError("einsum_ad: float() of a traced value; use stop_gradient or the "
                         "returned value instead")
 
+    def __int__(self):
+        raise TypeError("einsum_ad: int() of a traced value; use stop_gradient or the "
+                        "returned value instead")
+
+    __complex__ = __int__
+    __index__ = __int__
+
+    def item(self, *args):
+        raise TypeError(
+            f"einsum_ad: .item() of a traced value (shape {tuple(self.shape)}): its value is "
+            "not fixed while the function is being differentiated; return it (has_aux=True "
+            "for extra outputs) or use stop_gradient and einsum_ad operations on it")
+
+    def tolist(self):
+        raise TypeError(
+            f"einsum_ad: .tolist() of a traced value (shape {tuple(self.shape)}): its value "
+            "is not fixed while the function is being differentiated; return it (has_aux="
+            "True for extra outputs) and convert the returned array")
+
+    def __setitem__(self, key, value):
+        raise TypeError(
+            f"einsum_ad: a traced value (shape {tuple(self.shape)}) cannot be assigned to "
+            "(x[...] = v): arrays are immutable under tracing. Build the new array instead: "
+            "einsum_ad.where(mask, v, x) to replace elements, or einsum_ad.concatenate / "
+            "einsum_ad.stack to assemble it from pieces")
+
+    # A copy stays the same traced value: deepcopy (of the value, or of a pytree holding
+    # it) must never detach it from its trace, and a copy cannot change it (traced values
+    # are immutable). Pickling would carry its value into an unrelated process or trace.
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError(
+            f"einsum_ad: a traced value (shape {tuple(self.shape)}) cannot be pickled: it "
+            "belongs to a transform that is running. Pickle the plain values the transform "
+            "returns instead")
+
+    __reduce__ = __reduce_ex__
+
     __hash__ = object.__hash__
 
 

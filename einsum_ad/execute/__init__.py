@@ -8,11 +8,13 @@ multiplies and views.
 
 from .lowering import Nary, Pairwise, Spread, Unary, lower
 from .plan import (
+    OPTIMIZER_NAMES,
     Plan,
     Step,
     StepAdjoint,
     clear_plan_cache,
     contract,
+    optimize_key,
     plan,
     plan_cache_info,
     run,
@@ -22,4 +24,4 @@ from .plan import (
 
 __all__ = ["Plan", "Step", "StepAdjoint", "plan", "run", "contract", "plan_cache_info",
            "clear_plan_cache", "set_plan_cache_size", "spread_lowering", "lower", "Unary",
-           "Pairwise", "Nary", "Spread"]
+           "Pairwise", "Nary", "Spread", "optimize_key", "OPTIMIZER_NAMES"]

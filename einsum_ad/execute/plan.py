@@ -11,6 +11,7 @@ intermediates, so no per-call work but the array operations remains.
 
 from __future__ import annotations
 
+import operator
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -23,7 +24,8 @@ from ..spec import Spec, adjoint, label_sizes
 from .lowering import Spread, lower
 
 __all__ = ["Plan", "Step", "StepAdjoint", "plan", "run", "contract", "plan_cache_info",
-           "clear_plan_cache", "set_plan_cache_size", "spread_lowering"]
+           "clear_plan_cache", "set_plan_cache_size", "spread_lowering", "optimize_key",
+           "OPTIMIZER_NAMES"]
 
 
 @dataclass(frozen=True)
@@ -146,22 +148,82 @@ def set_plan_cache_size(maxsize: int) -> None:
 # ------------------------------------------------------------------------- planning
 
 
-def _optimize_key(optimize):
-    if isinstance(optimize, (list, tuple)):
-        path = list(optimize)
-        if path and path[0] == "einsum_path":  # numpy's einsum_path format
-            path = path[1:]
-        return ("path", tuple(tuple(int(i) for i in p) for p in path))
+# the optimizer names opt_einsum knows, in a stable order for messages
+OPTIMIZER_NAMES = tuple(sorted(getattr(opt_einsum.paths, "_PATH_OPTIONS", {}) or (
+    "auto", "auto-hq", "branch-1", "branch-2", "branch-all", "dp", "dynamic-programming",
+    "eager", "greedy", "opportunistic", "optimal", "random-greedy", "random-greedy-128")))
+_NAMES = frozenset(OPTIMIZER_NAMES)
+
+
+class _ByIdentity:
+    """A plan-cache key part for an optimizer object: equal only to itself, hashed by
+    identity, and holding the object (so that its id is never reused while cached)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __eq__(self, other):
+        return isinstance(other, _ByIdentity) and other.obj is self.obj
+
+    def __hash__(self):
+        return id(self.obj)
+
+    def __repr__(self):
+        return f"<optimizer {type(self.obj).__name__} at {id(self.obj):#x}>"
+
+
+def optimize_key(optimize):
+    """The one validation of einsum's ``optimize=``, and its plan-cache key.
+
+    Accepted: an opt_einsum optimizer name (one of :data:`OPTIMIZER_NAMES`), ``True``
+    (``"auto"``), ``False`` or None (one n-ary step, as numpy's default), an explicit path
+    (a list of tuples of positions, optionally led by ``"einsum_path"`` as numpy's
+    ``einsum_path`` returns it), or any ``opt_einsum.paths.PathOptimizer`` instance
+    (``opt_einsum.RandomGreedy(...)``, cotengra's ``HyperOptimizer`` and
+    ``ReusableHyperOptimizer``). Keys: the name, ``False``, ``("path", ((0, 1), ...))``, or
+    the optimizer object itself by identity: a plan is made once per (spec, shapes, dtypes,
+    optimizer, backend), so an optimizer instance is asked once per contraction signature
+    and its answer reused.
+
+    Raises:
+        ValueError: an unknown name (the valid ones are listed, sorted) or a malformed path.
+        TypeError: anything else.
+    """
+    if optimize.__class__ is str:
+        if optimize in _NAMES:
+            return optimize
+        raise ValueError(f"einsum: unknown optimize={optimize!r}; use one of "
+                         f"{', '.join(OPTIMIZER_NAMES)}, True, False, an explicit path or an "
+                         "opt_einsum PathOptimizer")
     if optimize is True:
         return "auto"
     if optimize is False or optimize is None:
         return False
-    if isinstance(optimize, str):
-        return optimize
+    if optimize.__class__ is _ByIdentity or (optimize.__class__ is tuple and optimize
+                                             and optimize[0] == "path"):
+        return optimize  # a key already
+    if isinstance(optimize, (list, tuple)):
+        path = list(optimize)
+        if path and path[0] == "einsum_path":  # numpy's einsum_path format
+            path = path[1:]
+        try:
+            return ("path", tuple(tuple(operator.index(i) for i in p) for p in path))
+        except TypeError:
+            raise ValueError(f"einsum: an explicit path is a list of tuples of operand "
+                             f"positions, got {optimize!r}") from None
+    if isinstance(optimize, opt_einsum.paths.PathOptimizer) or _is_contraction_tree(optimize):
+        return _ByIdentity(optimize)
     raise TypeError(
-        f"einsum: optimize must be an optimizer name, True/False or an explicit path, "
-        f"got {optimize!r}"
+        f"einsum: optimize must be an optimizer name, True/False, an explicit path or an "
+        f"opt_einsum PathOptimizer, got {type(optimize).__name__} {optimize!r}"
     )
+
+
+def _is_contraction_tree(obj) -> bool:
+    """A cotengra ContractionTree (recognised without importing cotengra)."""
+    return type(obj).__name__ == "ContractionTree" and hasattr(obj, "get_path")
 
 
 def _check_path(path, n):
@@ -180,7 +242,7 @@ def plan(spec: Spec, shapes, dtypes=(), optimize="auto", bk=None) -> Plan:
     """The cached contraction plan for ``spec`` on operands of ``shapes`` and ``dtypes``
     (when known: operands of other dtypes are then cast once per step) on backend ``bk``
     (default NumPy)."""
-    opt = optimize if optimize.__class__ is str else _optimize_key(optimize)
+    opt = optimize if optimize.__class__ is str else optimize_key(optimize)
     shapes = tuple(map(tuple, shapes))
     if bk is None:
         bk = _backend.default()
@@ -209,11 +271,14 @@ def _build_plan(spec: Spec, shapes, opt, bk, dtypes) -> Plan:
     elif isinstance(opt, tuple):
         path = [tuple(p) for p in opt[1]]
         _check_path(path, n)
+    elif isinstance(opt, _ByIdentity) and _is_contraction_tree(opt.obj):
+        path = [tuple(p) for p in opt.obj.get_path()]
+        _check_path(path, n)
     else:
-        try:
-            path, _ = opt_einsum.contract_path(str(spec), *shapes, shapes=True, optimize=opt)
-        except (KeyError, TypeError) as exc:
-            raise ValueError(f"einsum: unknown optimize={opt!r} ({exc})") from None
+        if opt.__class__ is str and opt not in _NAMES:
+            optimize_key(opt)  # raises, naming the valid names
+        how = opt.obj if isinstance(opt, _ByIdentity) else opt
+        path, _ = opt_einsum.contract_path(str(spec), *shapes, shapes=True, optimize=how)
     subs = list(spec.inputs)
     ids = list(range(n))
     sizes = label_sizes(spec, shapes)

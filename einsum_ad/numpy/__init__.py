@@ -185,6 +185,7 @@ def _install_operators():
                      ("__ge__", greater_equal), ("__eq__", equal), ("__ne__", not_equal)):
         setattr(T, name, _comparison_operator(fn))
     T.__hash__ = object.__hash__  # defining __eq__ must not make tracers unhashable
+    T.__array_ufunc__ = _array_ufunc
     T.reshape = lambda s, *shape, order="C": reshape(
         s, shape[0] if len(shape) == 1 else shape, order=order)
     T.astype = lambda s, dtype: astype(s, dtype)
@@ -242,6 +243,43 @@ def _iterate(s):
     return (getitem(s, i) for i in range(s.shape[0]))
 
 
+def _ufunc_operators():
+    """numpy's ufuncs behind Python's operators, by name: what a NumPy array (or numpy
+    scalar) calls when it meets a traced value in ``a + x``, ``a @ x``, ``a < x``..."""
+    return {"add": add, "subtract": subtract, "multiply": multiply, "true_divide": divide,
+            "divide": divide, "matmul": matmul, "power": power, "negative": negative,
+            "positive": lambda x: x, "absolute": abs, "less": less,
+            "less_equal": less_equal, "greater": greater, "greater_equal": greater_equal,
+            "equal": equal, "not_equal": not_equal}
+
+
+def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    """NumPy's ufunc protocol on traced values: the operators of NumPy arrays with traced
+    values are einsum_ad's; any other NumPy function raises TypeError naming the einsum_ad
+    function to call instead (NumPy cannot differentiate, and would see no value)."""
+    name = getattr(ufunc, "__name__", str(ufunc))
+    fn = _UFUNC_OPERATORS.get(name)
+    if method == "__call__" and fn is not None and not kwargs:
+        return fn(*inputs)
+    if kwargs.get("out") is not None:
+        raise TypeError(f"einsum_ad: numpy.{name} with out= (an in-place operation: a += x) "
+                        "cannot take a traced value: NumPy arrays cannot hold one; write "
+                        "a = a + x instead")
+    ours = _NUMPY_NAMES.get(f"{name}.{method}") or _NUMPY_NAMES.get(name, name)
+    hint = (f"use einsum_ad.{ours}" if ours in __all__ else
+            "use the einsum_ad functions (einsum_ad has no function of this name)")
+    what = f"numpy.{name}" + ("" if method == "__call__" else f".{method}")
+    raise TypeError(f"einsum_ad: {what} was applied to a traced value (shape "
+                    f"{tuple(self.shape)}) inside a differentiated function; NumPy cannot "
+                    f"differentiate it: {hint}")
+
+
+# numpy's ufunc names that einsum_ad spells differently
+_NUMPY_NAMES = {"absolute": "abs", "true_divide": "divide", "add.reduce": "sum",
+                "multiply.reduce": "prod", "maximum.reduce": "max", "minimum.reduce": "min",
+                "add.accumulate": "cumsum", "multiply.accumulate": "cumprod"}
+
+
 def _comparison_operator(fn):
     def op(s, o):
         if o is None or isinstance(o, (str, bytes)):
@@ -250,4 +288,5 @@ def _comparison_operator(fn):
     return op
 
 
+_UFUNC_OPERATORS = _ufunc_operators()
 _install_operators()

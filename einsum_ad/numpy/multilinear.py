@@ -17,6 +17,7 @@ import operator
 
 from .. import rules
 from ..core import Tracer
+from ..execute import OPTIMIZER_NAMES, optimize_key
 from ..rules import conj_p
 from ..spec import normalize, parse
 from ._args import (
@@ -34,6 +35,8 @@ from ._args import (
     _shape_str,
     store_out,
 )
+
+_OPTIMIZER_NAMES = frozenset(OPTIMIZER_NAMES)
 
 __all__ = ["einsum", "matmul", "multiply", "dot", "vdot", "inner", "outer", "tensordot",
            "kron", "vecdot"]
@@ -97,8 +100,12 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
         order: memory layout of a plain result: ``"K"`` (any), ``"C"``, ``"F"`` or ``"A"``.
         casting: numpy's casting rule for ``dtype`` and ``out`` (default ``"safe"``).
         optimize: an opt_einsum optimizer name (``"auto"``, ``"greedy"``, ``"optimal"``,
-            ``"dp"``, ...), ``True`` (``"auto"``), ``False`` (one n-ary step), or an explicit
-            path (a list of tuples, optionally led by ``"einsum_path"``).
+            ``"dp"``, ...), ``True`` (``"auto"``), ``False`` (one n-ary step), an explicit
+            path (a list of tuples, optionally led by ``"einsum_path"``), or any
+            ``opt_einsum.paths.PathOptimizer`` (``opt_einsum.RandomGreedy()``, cotengra's
+            ``HyperOptimizer``), asked once per (spec, shapes, dtypes, backend) and its
+            path cached (see ``einsum_ad.execute.optimize_key``). Validated here, for any
+            number of operands: an unknown name raises ValueError listing the valid ones.
         checkpoint: when differentiated, keep no intermediate of the contraction for the
             backward pass but recompute them there (less memory, one more forward);
             the gradients are identical.
@@ -116,6 +123,8 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
         >>> ea.einsum("i,i->i", np.ones(2), np.ones(2), dtype=np.float32, casting="same_kind")
         array([1., 1.], dtype=float32)
     """
+    if optimize.__class__ is not str or optimize not in _OPTIMIZER_NAMES:
+        optimize = optimize_key(optimize)  # the one validation of optimize=, as a cache key
     first = operands[0] if operands else None
     if (first.__class__ is str and dtype is None and out is None and order == "K"
             and casting == "safe"):

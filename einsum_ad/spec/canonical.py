@@ -177,12 +177,8 @@ def _normalize(terms, output, shapes) -> Spec:
                 raise ValueError(
                     f"einsum: output label {_show(lab)} does not appear in any input"
                 )
-        if _ELL not in output and any(widths):
-            k = next(i for i, w in enumerate(widths) if w)
-            raise ValueError(
-                f"einsum: operand {k} has {widths[k]} dimension(s) under '...' (shape "
-                f"{shapes[k]}) but the output has no '...' to hold them"
-            )
+        # an explicit output without '...' sums the ellipsis dimensions, as numpy's
+        # (unoptimised) einsum and JAX do: they are labels like any other, left out
     # 5. canonical relabelling, with fresh labels for broadcast size-1 axes
     names: dict = {}
     counter = [0]
