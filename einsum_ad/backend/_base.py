@@ -88,7 +88,10 @@ class Backend:
         self.default_float = self.float64
         self.default_int = self.int64
         self.index_dtype = self.int64
-        self._dtypes = {getattr(xp, d): d for d in DTYPE_NAMES if getattr(xp, d, None) is not None}
+        # this library's dtype objects by (type, hash) (comparing another library's dtype
+        # with them may warn or be refused: array-api-strict), and their standard names
+        self._dtypes = {_dtype_key(getattr(xp, d)): d for d in DTYPE_NAMES
+                        if getattr(xp, d, None) is not None}
 
     def __repr__(self):
         return f"<einsum_ad backend {self.name!r}>"
@@ -104,7 +107,7 @@ class Backend:
     def dtype(self, spec):
         """This library's dtype for ``spec``: one of its dtypes, a NumPy dtype or type, or a
         name such as ``"float32"``."""
-        if spec in self._dtypes:
+        if _dtype_key(spec) in self._dtypes:
             return spec
         name = _dtype_name(spec)
         found = getattr(self, name, None) if name in DTYPE_NAMES else None
@@ -114,12 +117,12 @@ class Backend:
 
     def dtype_name(self, dtype) -> str:
         """The standard's name of one of this library's dtypes (``"float32"``)."""
-        found = self._dtypes.get(dtype)
+        found = self._dtypes.get(_dtype_key(dtype))
         return found if found is not None else _dtype_name(dtype)
 
     def dtype_kind(self, dtype):
         """``"b"``, ``"i"``, ``"u"``, ``"f"``, ``"c"`` for this library's dtypes, else None."""
-        name = self._dtypes.get(dtype) if _hashable(dtype) else None
+        name = self._dtypes.get(_dtype_key(dtype))
         return None if name is None else _KIND_OF_NAME[name]
 
     def itemsize(self, dtype) -> int:
@@ -341,12 +344,12 @@ class Backend:
         return contextlib.nullcontext()
 
 
-def _hashable(x) -> bool:
+def _dtype_key(dtype):
+    """A dict key for a dtype object that never compares it with another library's."""
     try:
-        hash(x)
+        return (type(dtype), hash(dtype))
     except TypeError:
-        return False
-    return True
+        return None
 
 
 def _dtype_name(spec) -> str:

@@ -49,11 +49,14 @@ def owners(values):
     """The memory owners of the plain arrays among ``values``."""
     out = set()
     for v in values:
-        b = _of(v)
-        if b is not None:
-            o = b.owner(v)
-            if o is not None:
-                out.add(o)
+        b = _BY_TYPE.get(v.__class__)
+        if b is None:
+            b = _of(v)
+            if b is None:
+                continue
+        o = b.owner(v)
+        if o is not None:
+            out.add(o)
     return out
 
 

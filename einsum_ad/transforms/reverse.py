@@ -21,6 +21,7 @@ from ._args import (
     check_cotangent,
     output_spec,
     own_value,
+    owners,
     split_output,
     user_array,
 )
@@ -110,16 +111,8 @@ def vjp(f, *primals, has_aux=False):
         cts = backward(roots, rules.accumulate, rules.fit) if roots else {}
         # what a handed-out derivative must not share memory with: the cotangents, the
         # inputs, and (added as they are handed out) the derivatives before it
-        seen = set()
-        for v in cts_in:
-            b = _of(v)
-            if b is not None and b.owner(v) is not None:
-                seen.add(b.owner(v))
-        for x in inputs:
-            v = x._value
-            b = _of(v)
-            if b is not None and b.owner(v) is not None:
-                seen.add(b.owner(v))
+        seen = owners(cts_in)
+        seen.update(owners([x._value for x in inputs]))
         flat = []
         for x in inputs:
             c = cts.get(id(x._node))
