@@ -105,6 +105,8 @@ DIFFERENTIABLE = [
     ("sort", lambda xp: lambda x: ea.sort(x), np.sort, lambda: (_r(3, 5),)),
     ("sort_axis0_descending", lambda xp: lambda x: ea.sort(x, axis=0, descending=True),
      lambda x: np.flip(np.sort(x, axis=0), axis=0), lambda: (_r(4, 3),)),
+    ("sort_unstable", lambda xp: lambda x: ea.sort(x, stable=False), np.sort,
+     lambda: (_r(2, 6),)),
     ("sort_flat", lambda xp: lambda x: ea.sort(x, axis=None), lambda x: np.sort(x, axis=None),
      lambda: (_r(2, 3),)),
     # a tie: sort is differentiable where the loss is symmetric in the tied positions
@@ -193,6 +195,8 @@ CONSTANT = [
      lambda: (_tied(),)),
     ("argsort_descending_stable", lambda xp: lambda x: ea.argsort(x, descending=True),
      lambda x: np.array([[3, 0, 2, 1, 4], [0, 1, 4, 2, 3]]), lambda: (_tied(),)),
+    ("argsort_unstable", lambda xp: lambda x: ea.argsort(x, axis=0, kind="quicksort"),
+     lambda x: np.argsort(x, axis=0), lambda: (_r(5, 3),)),
     ("argsort_nan_flat", lambda xp: lambda x: ea.argsort(x, axis=None),
      lambda x: np.argsort(x, axis=None, kind="stable"), lambda: (_S,)),
     ("all", lambda xp: lambda x: ea.all(x, axis=1), lambda x: np.all(x, axis=1),
@@ -318,6 +322,11 @@ def test_dtypes_follow_the_standard():
     assert ea.cumulative_sum(i8).dtype == np.int64
     assert ea.cumsum(np.array([True, True])).dtype == np.int64
     assert ea.prod(i8, dtype=np.float32).dtype == np.float32
+    # a requested small integer dtype is kept (numpy's accumulations would widen it)
+    i32 = np.array([1, 2, 3], dtype=np.int32)
+    assert ea.cumsum(i32, dtype=np.int32).dtype == np.int32
+    assert ea.cumulative_prod(i32, dtype=np.int32).dtype == np.int32
+    assert ea.prod(i32, dtype=np.int32).dtype == np.int32
     assert ea.var(i8).dtype == np.float64
     assert ea.var(np.ones(2, np.complex64)).dtype == np.float32
     with warnings.catch_warnings():
@@ -356,3 +365,45 @@ def test_plain_results_are_numpy_scalars_and_arrays():
 def test_bad_input_errors(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+# the standard's keyword parameters (2024.12), per function of the categories built here
+STANDARD_KEYWORDS = {
+    "cumulative_prod": ("axis", "dtype", "include_initial"),
+    "cumulative_sum": ("axis", "dtype", "include_initial"),
+    "max": ("axis", "keepdims"), "mean": ("axis", "keepdims"), "min": ("axis", "keepdims"),
+    "prod": ("axis", "dtype", "keepdims"), "std": ("axis", "correction", "keepdims"),
+    "sum": ("axis", "dtype", "keepdims"), "var": ("axis", "correction", "keepdims"),
+    "broadcast_arrays": (), "broadcast_to": ("shape",), "concat": ("axis",),
+    "expand_dims": ("axis",), "flip": ("axis",), "moveaxis": (), "permute_dims": ("axes",),
+    "repeat": ("axis",), "reshape": ("shape", "copy"), "roll": ("shift", "axis"),
+    "squeeze": ("axis",), "stack": ("axis",), "tile": (), "unstack": ("axis",),
+    "argmax": ("axis", "keepdims"), "argmin": ("axis", "keepdims"),
+    "count_nonzero": ("axis", "keepdims"), "nonzero": (), "searchsorted": ("side", "sorter"),
+    "where": (), "unique_all": (), "unique_counts": (), "unique_inverse": (),
+    "unique_values": (), "argsort": ("axis", "descending", "stable"),
+    "sort": ("axis", "descending", "stable"), "all": ("axis", "keepdims"),
+    "any": ("axis", "keepdims"), "diff": ("axis", "n", "prepend", "append"),
+    "take": ("axis",), "take_along_axis": ("axis",),
+}
+FFT_KEYWORDS = {
+    **{f: ("n", "axis", "norm") for f in ("fft", "ifft", "rfft", "irfft", "hfft", "ihfft")},
+    **{f: ("s", "axes", "norm") for f in ("fftn", "ifftn", "rfftn", "irfftn")},
+    "fftfreq": ("d", "dtype", "device"), "rfftfreq": ("d", "dtype", "device"),
+    "fftshift": ("axes",), "ifftshift": ("axes",),
+}
+
+
+@pytest.mark.parametrize("space,table", [(ea, STANDARD_KEYWORDS), (ea.fft, FFT_KEYWORDS)],
+                         ids=["main", "fft"])
+def test_namespace_has_the_standard_functions_and_keywords(space, table):
+    import inspect
+    names = set(space.__all__)
+    for fname, keywords in table.items():
+        assert fname in names, fname
+        params = inspect.signature(getattr(space, fname)).parameters
+        for kw in keywords:
+            assert kw in params, (fname, kw)
+            assert params[kw].kind in (params[kw].POSITIONAL_OR_KEYWORD,
+                                       params[kw].KEYWORD_ONLY), (fname, kw)
+    assert set(FFT_KEYWORDS) == set(ea.fft.__all__)

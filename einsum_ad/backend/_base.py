@@ -317,16 +317,16 @@ class Backend:
         """The inclusive cumulative sum along ``axis`` (non-negative), from the last element
         backwards when ``reverse``, in ``x``'s dtype."""
         if reverse:
-            return self.flip(self.cumulative_sum(self.flip(x, axis=axis), axis=axis),
-                             axis=axis)
-        return self.cumulative_sum(x, axis=axis)
+            return self.flip(self.cumulative_sum(self.flip(x, axis=axis), axis=axis,
+                                                 dtype=x.dtype), axis=axis)
+        return self.cumulative_sum(x, axis=axis, dtype=x.dtype)
 
     def cumprod(self, x, axis, reverse=False):
         """The inclusive cumulative product along ``axis``, like :meth:`cumsum`."""
         if reverse:
-            return self.flip(self.cumulative_prod(self.flip(x, axis=axis), axis=axis),
-                             axis=axis)
-        return self.cumulative_prod(x, axis=axis)
+            return self.flip(self.cumulative_prod(self.flip(x, axis=axis), axis=axis,
+                                                  dtype=x.dtype), axis=axis)
+        return self.cumulative_prod(x, axis=axis, dtype=x.dtype)
 
     def linear_recurrence(self, a, b, axis, reverse=False):
         """``s[k] = a[k] s[k-1] + b[k]`` along ``axis`` with ``s[-1] = 0`` (``reverse``:
@@ -356,14 +356,19 @@ class Backend:
             d *= 2
         return self.flip(b, axis=axis) if reverse else b
 
-    def sort_indices(self, x, axis, descending=False):
-        """The stable sorting permutation along ``axis``: ties keep their order, in
-        descending order too (the standard's ``argsort(..., stable=True)``)."""
-        return self.argsort(x, axis=axis, descending=descending, stable=True)
+    def sort_indices(self, x, axis, descending=False, stable=True):
+        """The sorting permutation along ``axis``; ``stable``: ties keep their order, in
+        descending order too (the standard's ``argsort``)."""
+        return self.argsort(x, axis=axis, descending=descending, stable=stable)
 
     def sort_values(self, x, axis, descending=False):
         """``x`` sorted along ``axis`` (ascending unless ``descending``)."""
         return self.sort(x, axis=axis, descending=descending, stable=True)
+
+    def inverse_permutation(self, perm, axis):
+        """The inverse of the permutation ``perm`` holds in every lane along ``axis``
+        (``inv[perm[k]] = k``). Generic: a sort of the distinct indices."""
+        return self.astype(self.argsort(perm, axis=axis, stable=False), perm.dtype)
 
     def take_along(self, x, indices, axis):
         """``x``'s elements at ``indices`` (same rank) along ``axis``."""

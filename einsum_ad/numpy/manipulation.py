@@ -35,7 +35,7 @@ from .structure import _index_array, _int_tuple, concatenate
 _of, _kind = _backend.of, _backend.kind
 
 __all__ = ["broadcast_arrays", "concat", "flip", "roll", "repeat", "tile", "unstack", "diff",
-           "take", "gather_along"]
+           "take"]
 
 
 def _part(x, axis, lo, hi):

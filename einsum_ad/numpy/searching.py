@@ -4,7 +4,7 @@
 Their results are integers or booleans (positions, counts, orders, truth values; and the
 values of the unique elements): computed on the value underneath every level of tracing,
 they are constants of any trace, with derivative zero. ``sort`` is the exception: its
-values are ``x`` gathered by the stable sorting permutation (a primitive whose derivative
+values are ``x`` gathered by the sorting permutation (a primitive whose derivative
 gathers back by the inverse permutation), so tied elements receive their derivatives
 through the same permutation that placed them. The lengths of ``nonzero``'s and the
 ``unique_*`` results depend on the values: a lazy backend computes them here. The
@@ -190,14 +190,19 @@ _KINDS = (None, "quicksort", "mergesort", "heapsort", "stable")
 
 
 def _sort_args(fname, kind, order, stable):
-    """numpy's ``kind`` and ``order`` beside the standard's ``stable``: every sort here
-    is stable (a stable order is a valid unstable one), so they are only checked."""
+    """numpy's ``kind`` and ``order`` beside the standard's ``stable``: whether the sort
+    must be stable. It is unless asked otherwise (``stable=False``, or numpy's
+    ``kind="quicksort"``/``"heapsort"`` with ``stable`` not given): the standard's
+    default, where numpy's is unstable."""
     if order is not None:
         raise ValueError(f"{fname}: order= sorts structured arrays, which are not supported")
     if kind not in _KINDS:
         raise ValueError(f"{fname}: kind must be one of {_KINDS[1:]}, got {kind!r}")
     if stable not in (None, True, False):
         raise TypeError(f"{fname}: stable must be a bool or None, got {stable!r}")
+    if stable is None:
+        return kind not in ("quicksort", "heapsort")
+    return stable
 
 
 def _sort_axis(a, axis, fname):
@@ -213,7 +218,8 @@ def argsort(x, /, axis=-1, kind=None, order=None, *, descending=False, stable=No
     """The indices that sort ``x`` along ``axis`` (None: the flattened array).
 
     The standard's ``argsort(x, /, *, axis, descending, stable)`` with numpy's ``kind``
-    and ``order``. Always stable: equal elements keep their order, in a descending sort
+    and ``order``. Stable unless ``stable=False`` (or numpy's ``kind="quicksort"`` or
+    ``"heapsort"``) is asked for: equal elements keep their order, in a descending sort
     too. NaNs sort last (first when descending), as in numpy. An integer constant.
 
     Examples:
@@ -221,18 +227,20 @@ def argsort(x, /, axis=-1, kind=None, order=None, *, descending=False, stable=No
         >>> ea.argsort(np.array([3, 1, 3, 2]), descending=True)
         array([0, 2, 3, 1])
     """
-    _sort_args("argsort", kind, order, stable)
+    stable = _sort_args("argsort", kind, order, stable)
     a, ax = _sort_axis(_value(x, "argsort"), axis, "argsort")
-    return _finish(_backend_of(a).sort_indices(a, ax, bool(descending)))
+    return _finish(_backend_of(a).sort_indices(a, ax, bool(descending), stable))
 
 
 def sort(x, /, axis=-1, kind=None, order=None, *, descending=False, stable=None):
     """``x`` sorted along ``axis`` (None: the flattened array), with :func:`argsort`'s
     arguments.
 
-    Traced ``x``: the values are ``x`` gathered by the stable sorting permutation (a
+    Traced ``x``: the values are ``x`` gathered by the sorting permutation (a
     primitive), so the VJP sends each output's cotangent back to the element it came
-    from, and tied elements get theirs through that same permutation (first tie first).
+    from, and tied elements get theirs through that same permutation: first tie first
+    with the default stable sort; with ``stable=False`` the (faster) unstable order's
+    choice, still one permutation for the value and both derivatives.
 
     Examples:
         >>> import numpy as np, einsum_ad as ea
@@ -241,12 +249,12 @@ def sort(x, /, axis=-1, kind=None, order=None, *, descending=False, stable=None)
         >>> ea.grad(lambda x: ea.sort(x)[0] * 10 + ea.sort(x)[1])(np.array([2.0, 1.0, 2.0]))
         array([ 1., 10.,  0.])
     """
-    _sort_args("sort", kind, order, stable)
+    stable = _sort_args("sort", kind, order, stable)
     a, ax = _sort_axis(_check_operand(x, 0, "sort"), axis, "sort")
     bk = _backend_of(a)
     if not isinstance(a, Tracer):
         return _finish(bk.sort_values(a, ax, bool(descending)))
-    perm = bk.sort_indices(unwrap(a), ax, bool(descending))
+    perm = bk.sort_indices(unwrap(a), ax, bool(descending), stable)
     return permute_along_p(a, perm=perm, axis=ax)
 
 

@@ -169,8 +169,9 @@ def _others_products(x, axis):
                     optimize=False)
 
 
-prod_p = Primitive("prod", lambda x, *, axis, keepdims: _of(x).prod(x, axis=axis,
-                                                                      keepdims=keepdims))
+# dtype=x's: the namespace chose the accumulator (numpy would widen small integers)
+prod_p = Primitive("prod", lambda x, *, axis, keepdims: _of(x).prod(
+    x, axis=axis, dtype=x.dtype, keepdims=keepdims))
 # batch: shift axes
 
 

@@ -3,8 +3,8 @@
 Part of the one rule table (``rules/__init__.py`` lists every primitive). Each of these
 moves elements without combining them, so each is linear and its transpose is the inverse
 permutation: flip is its own inverse, a roll is undone by the opposite roll, and a gather
-along an axis by a permutation ``perm`` (sort's values) is undone by the gather by
-``argsort(perm)``. No scatter, no zeros array, no mask: an ``inf`` stays an ``inf``.
+along an axis by a permutation ``perm`` (sort's values) is undone by the gather by the
+inverse permutation. No scatter, no zeros array, no mask: an ``inf`` stays an ``inf``.
 """
 
 from __future__ import annotations
@@ -38,9 +38,8 @@ permute_along_p = Primitive(
 
 
 def _inverse(perm, axis):
-    """The inverse permutation in every lane (distinct integers: any sort is exact)."""
-    bk = _of(perm)
-    return bk.astype(bk.sort_indices(perm, axis), perm.dtype)
+    """The inverse permutation in every lane (the backend's scatter or sort)."""
+    return _of(perm).inverse_permutation(perm, axis)
 
 
 permute_along_p.def_vjp(lambda ans, x, *, perm, axis: lambda g: (
