@@ -7,6 +7,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import einsum_ad as ea
 from einsum_ad import backend as B
@@ -407,3 +409,36 @@ def test_namespace_has_the_standard_functions_and_keywords(space, table):
             assert params[kw].kind in (params[kw].POSITIONAL_OR_KEYWORD,
                                        params[kw].KEYWORD_ONLY), (fname, kw)
     assert set(FFT_KEYWORDS) == set(ea.fft.__all__)
+
+
+# --------------------------------------------------------------------------- property
+
+
+@st.composite
+def _arrays_with_zeros(draw):
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=3)))
+    values = draw(st.lists(st.sampled_from([0.0, 0.0, -1.5, 0.5, 2.0, 3.0]),
+                           min_size=int(np.prod(shape)), max_size=int(np.prod(shape))))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    return np.array(values).reshape(shape), axis
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None)
+@given(_arrays_with_zeros())
+def test_product_derivatives_are_the_products_of_the_others(case):
+    """Exact, not to a tolerance: each derivative is a product of the other elements."""
+    x, axis = case
+    ax = axis % x.ndim
+    n = x.shape[ax]
+    w = np.arange(1.0, n + 1.0)
+    shaped = w.reshape([n if i == ax else 1 for i in range(x.ndim)])
+    g = ea.grad(lambda x: ea.sum(ea.prod(x, axis=axis) * 2.0))(x)
+    xm = np.moveaxis(x, ax, -1)
+    want = np.stack([np.prod(np.delete(xm, i, axis=-1), axis=-1) for i in range(n)], -1) * 2.0
+    np.testing.assert_array_equal(g, np.moveaxis(want, -1, ax))
+    g = ea.grad(lambda x: ea.sum(ea.cumulative_prod(x, axis=axis) * shaped))(x)
+    want = np.zeros_like(xm)
+    for i in range(n):
+        for k in range(i, n):
+            want[..., i] += w[k] * np.prod(np.delete(xm[..., :k + 1], i, axis=-1), axis=-1)
+    np.testing.assert_allclose(g, np.moveaxis(want, -1, ax), rtol=1e-14, atol=0)

@@ -329,8 +329,10 @@ def take(x, indices, /, axis=None, out=None, mode="raise"):
 
     The result has ``indices``' axes in place of ``axis`` (the standard's 1-D indices
     keep the rank; numpy's N-D indices and Python ints too). Negative indices count from
-    the end; ``mode`` is numpy's: ``"raise"`` (out-of-range indices raise IndexError),
-    ``"wrap"`` or ``"clip"``. The derivative scatter-adds (repeated indices accumulate).
+    the end; ``mode`` is numpy's: ``"raise"`` (out-of-range indices raise IndexError:
+    checked here where values cost nothing to read, NumPy; elsewhere by the library's own
+    indexing), ``"wrap"`` or ``"clip"``. The derivative scatter-adds (repeated indices
+    accumulate).
 
     Examples:
         >>> import numpy as np, einsum_ad as ea
