@@ -314,6 +314,95 @@ class Backend:
                            tuple(shape))
         return pos[index]
 
+    # ------------------------------------------------------------------ scans, orders, fft
+
+    def cumsum(self, x, axis, reverse=False):
+        """The inclusive cumulative sum along ``axis`` (non-negative), from the last element
+        backwards when ``reverse``, in ``x``'s dtype."""
+        if reverse:
+            return self.flip(self.cumulative_sum(self.flip(x, axis=axis), axis=axis,
+                                                 dtype=x.dtype), axis=axis)
+        return self.cumulative_sum(x, axis=axis, dtype=x.dtype)
+
+    def cumprod(self, x, axis, reverse=False):
+        """The inclusive cumulative product along ``axis``, like :meth:`cumsum`."""
+        if reverse:
+            return self.flip(self.cumulative_prod(self.flip(x, axis=axis), axis=axis,
+                                                  dtype=x.dtype), axis=axis)
+        return self.cumulative_prod(x, axis=axis, dtype=x.dtype)
+
+    def linear_recurrence(self, a, b, axis, reverse=False):
+        """``s[k] = a[k] s[k-1] + b[k]`` along ``axis`` with ``s[-1] = 0`` (``reverse``:
+        ``s[k] = a[k] s[k+1] + b[k]`` from the end); ``a`` and ``b`` of one shape and dtype.
+
+        Generic: the doubling (Hillis-Steele) scan of the affine maps ``s -> a s + b``,
+        ``ceil(log2 n)`` steps of slices, products and concatenations. No division, so it
+        is exact where ``a`` holds zeros (the derivative of a cumulative product).
+        """
+        if reverse:
+            a, b = self.flip(a, axis=axis), self.flip(b, axis=axis)
+        n = b.shape[axis]
+        lead = (slice(None),) * axis
+
+        def part(x, lo, hi):
+            return x[lead + (slice(lo, hi), Ellipsis)]
+
+        d = 1
+        while d < n:
+            tail = part(a, d, n)
+            b = self.concat([part(b, 0, d), self.add(part(b, d, n),
+                                                     self.multiply(tail, part(b, 0, n - d)))],
+                            axis=axis)
+            if 2 * d < n:  # the spans' products, for the next, longer step
+                a = self.concat([part(a, 0, d), self.multiply(tail, part(a, 0, n - d))],
+                                axis=axis)
+            d *= 2
+        return self.flip(b, axis=axis) if reverse else b
+
+    def sort_indices(self, x, axis, descending=False, stable=True):
+        """The sorting permutation along ``axis``; ``stable``: ties keep their order, in
+        descending order too (the standard's ``argsort``)."""
+        return self.argsort(x, axis=axis, descending=descending, stable=stable)
+
+    def sort_values(self, x, axis, descending=False):
+        """``x`` sorted along ``axis`` (ascending unless ``descending``)."""
+        return self.sort(x, axis=axis, descending=descending, stable=True)
+
+    def inverse_permutation(self, perm, axis):
+        """The inverse of the permutation ``perm`` holds in every lane along ``axis``
+        (``inv[perm[k]] = k``). Generic: a sort of the distinct indices."""
+        return self.astype(self.argsort(perm, axis=axis, stable=False), perm.dtype)
+
+    def take_along(self, x, indices, axis):
+        """``x``'s elements at ``indices`` (same rank) along ``axis``."""
+        return self.take_along_axis(x, indices, axis=axis)
+
+    def reshape_copy(self, x, shape, copy):
+        """The standard's ``reshape(x, shape, copy=copy)``: ``copy=False`` raises
+        ValueError where no view exists, ``copy=True`` always copies."""
+        return self.xp.reshape(x, tuple(shape), copy=copy)
+
+    def _fft_module(self):
+        found = getattr(self.xp, "fft", None)
+        if found is None:
+            raise TypeError(f"the {self.name} backend has no FFT extension (xp.fft)")
+        return found
+
+    def fft_c2c(self, x, axes, inverse=False, norm="backward"):
+        """The complex DFT of complex ``x`` over ``axes`` (the inverse when ``inverse``),
+        scaled as the standard's ``norm`` says; no padding or cropping."""
+        fft = self._fft_module()
+        return (fft.ifftn if inverse else fft.fftn)(x, axes=tuple(axes), norm=norm)
+
+    def fft_r2c(self, x, axis, norm="backward"):
+        """The DFT of real ``x`` along ``axis``: its ``n // 2 + 1`` non-negative bins."""
+        return self._fft_module().rfft(x, axis=axis, norm=norm)
+
+    def fft_c2r(self, x, axis, n, norm="backward"):
+        """The real inverse DFT of length ``n`` from ``n // 2 + 1`` bins along ``axis``
+        (the imaginary parts of bin 0 and, for even ``n``, bin ``n / 2`` are ignored)."""
+        return self._fft_module().irfft(x, n=n, axis=axis, norm=norm)
+
     # ------------------------------------------------------------------ memory, host
 
     def owner(self, x):

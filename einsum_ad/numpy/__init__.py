@@ -88,6 +88,56 @@ from .structure import (  # noqa: F401  (re-exported)
     take_along_axis,
 )
 
+# isort: split
+# ---- statistics, manipulation, searching/sorting/sets, FFT (array API standard, issue 10)
+from . import fft  # noqa: F401  (``ea.fft``, the FFT extension)
+from .manipulation import (  # noqa: F401  (re-exported)
+    broadcast_arrays,
+    concat,
+    diff,
+    flip,
+    repeat,
+    roll,
+    take,
+    tile,
+    unstack,
+)
+from .searching import (  # noqa: F401  (re-exported)
+    all,
+    any,
+    argmax,
+    argmin,
+    argsort,
+    count_nonzero,
+    nonzero,
+    searchsorted,
+    sort,
+    unique_all,
+    unique_counts,
+    unique_inverse,
+    unique_values,
+)
+from .statistics import (  # noqa: F401  (re-exported)
+    cumprod,
+    cumsum,
+    cumulative_prod,
+    cumulative_sum,
+    prod,
+    std,
+    var,
+)
+
+_STATS_MANIP_SEARCH = [
+    # statistics.py
+    "prod", "cumulative_sum", "cumulative_prod", "cumsum", "cumprod", "var", "std",
+    # manipulation.py
+    "broadcast_arrays", "concat", "flip", "roll", "repeat", "tile", "unstack", "diff", "take",
+    # searching.py
+    "argmax", "argmin", "count_nonzero", "nonzero", "searchsorted", "unique_all",
+    "unique_counts", "unique_inverse", "unique_values", "argsort", "sort", "all", "any",
+]
+# ---- end of the issue-10 statistics/manipulation/searching block
+
 __all__ = ["einsum", "matmul", "multiply", "transpose", "asarray", "add", "subtract",
            "negative", "divide", "power",
            # lowerings onto one einsum node (multilinear.py, axes.py)
@@ -99,7 +149,8 @@ __all__ = ["einsum", "matmul", "multiply", "transpose", "asarray", "add", "subtr
            "minimum", "where", "clip", "max", "min", "amax", "amin", "logsumexp", "softmax",
            "log_softmax", "stop_gradient", "equal", "not_equal", "less", "less_equal",
            "greater", "greater_equal", "reshape", "broadcast_to", "expand_dims", "squeeze",
-           "concatenate", "stack", "split", "take_along_axis", "astype"]
+           "concatenate", "stack", "split", "take_along_axis", "astype",
+           *_STATS_MANIP_SEARCH]
 
 
 def add(a, b):
@@ -290,3 +341,24 @@ def _comparison_operator(fn):
 
 _UFUNC_OPERATORS = _ufunc_operators()
 _install_operators()
+
+
+def _install_statistics_methods():
+    """numpy's methods for the issue-10 functions (their signatures are numpy's, ``self``
+    first); ``sort`` is left out, as numpy's sorts in place and traced values are
+    immutable."""
+    T = Tracer
+    T.prod = prod
+    T.cumsum = cumsum
+    T.cumprod = cumprod
+    T.var = var
+    T.std = std
+    T.all = all
+    T.any = any
+    T.argsort = argsort
+    T.repeat = repeat
+    T.take = take
+    T.nonzero = nonzero
+
+
+_install_statistics_methods()

@@ -33,13 +33,17 @@ def _int_tuple(shape, fname, what="shape"):
                         f"got {shape!r}") from None
 
 
-def reshape(a, shape, order="C"):
+def reshape(a, /, shape, order="C", *, copy=None):
     """Give ``a`` a new shape with the same elements, read and written in ``order``.
 
     One entry of ``shape`` may be -1: it is inferred from the size. ``order="F"``
     (column-major) is the row-major reshape between two axis reversals (two einsum
     transposes around one reshape node); ``"A"`` is ``"F"`` for a Fortran-contiguous plain
     array and ``"C"`` otherwise, as in numpy.
+
+    ``copy`` (the standard's and numpy 2's): None copies only when needed; True always
+    returns a new array; False returns a view or raises ValueError where the memory
+    layout allows none. Traced values are immutable: ``copy`` changes nothing for them.
 
     Examples:
         >>> import numpy as np, einsum_ad as ea
@@ -67,6 +71,25 @@ def reshape(a, shape, order="C"):
     elif known != size:
         raise ValueError(f"reshape: cannot reshape an array of size {size} (shape "
                          f"{tuple(x.shape)}) into shape {tuple(shape)}")
+    if copy not in (None, True, False):
+        raise TypeError(f"reshape: copy must be None, True or False, got {copy!r}")
+    if copy is not None and not isinstance(x, Tracer):
+        bk = _of(x)
+        if order == "C":
+            try:
+                return _finish(bk.reshape_copy(x, tuple(shape), copy))
+            except ValueError:
+                raise ValueError(f"reshape: an array of shape {tuple(x.shape)} and this "
+                                 f"memory layout cannot be viewed as shape {tuple(shape)} "
+                                 "without copying (copy=False)") from None
+        res = transpose(rules.reshape_p(transpose(x), shape=tuple(reversed(shape))))
+        shares = bk.owner(res) is not None and bk.owner(res) == bk.owner(x)
+        if copy and shares:
+            return bk.copy(res)
+        if not copy and not shares:
+            raise ValueError(f"reshape: shape {tuple(x.shape)} cannot be read in order "
+                             f"{order!r} as {tuple(shape)} without copying (copy=False)")
+        return res
     if order == "F":  # column-major: reverse the axes, reshape row-major, reverse back
         return transpose(rules.reshape_p(transpose(x), shape=tuple(reversed(shape))))
     return _finish(rules.reshape_p(x, shape=tuple(shape)))
@@ -88,8 +111,9 @@ def broadcast_to(a, shape):
     return _finish(rules.broadcast_to_p(x, shape=shape))
 
 
-def expand_dims(a, axis):
-    """Insert size-1 axes at the positions ``axis`` (an int or a tuple) of the result."""
+def expand_dims(a, /, axis=0):
+    """Insert size-1 axes at the positions ``axis`` (an int or a tuple; the standard's
+    default 0) of the result."""
     x = _check_operand(a, 0, "expand_dims")
     n = len(axis) if isinstance(axis, (tuple, list)) else 1
     axes = normalize_axes(axis, x.ndim + n, "expand_dims")

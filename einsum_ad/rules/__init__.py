@@ -10,6 +10,10 @@ rules, registered on the primitive with ``def_vjp`` / ``def_fwd_vjp`` / ``def_jv
 * ``elementwise.py``: divide, power, unary functions, selections, comparisons.
 * ``reductions.py``: max, min, log_softmax (sums are einsum nodes).
 * ``broadcast.py``: the backward pass's ``fit``, which undoes broadcasting in one place.
+* ``cumulative.py``: cumulative sums and products, the linear recurrence their derivatives
+  are made of, and the product reduction (exact where the input holds zeros).
+* ``permutation.py``: flip, roll, and the gather by a permutation that gives sort's values.
+* ``fft.py``: the complex DFT, the real-input DFT and its real-output inverse.
 
 A primitive that is not differentiable (``differentiable=False``) has derivative zero in
 both modes; a differentiable one without a rule for a mode raises naming it. Rules speak
@@ -18,6 +22,7 @@ only in specs, primitives and the backend's vocabulary (``constants.py``).
 
 from .broadcast import accumulate, fit, unbroadcast
 from .constants import backend_of, const, zero, zeros
+from .cumulative import cumprod_p, cumsum_p, exclusive_cumprod, linrec_p, prod_p, shift
 from .einsum import einsum_p, einsum_str, mul, spread_p
 from .elementwise import (
     abs_p,
@@ -48,7 +53,9 @@ from .elementwise import (
     tanh_p,
     where_p,
 )
+from .fft import fft_p, irfft_p, rfft_p, swap_norm
 from .linear import add_p, conj_p, neg_p, sub_p
+from .permutation import flip_p, permute_along_p, roll_p
 from .reductions import keep_shape, log_softmax_p, max_p, min_p, reduce_sum
 from .structural import (
     astype_p,
@@ -72,8 +79,12 @@ PRIMITIVES = {
     "constant (derivative zero)": (sign_p, stop_gradient_p, equal_p, not_equal_p, less_p,
                                    less_equal_p, greater_p, greater_equal_p, logical_and_p),
     "reductions": (max_p, min_p, log_softmax_p),
+    "cumulative": (cumsum_p, cumprod_p, linrec_p, prod_p),
+    "permutation": (flip_p, roll_p, permute_along_p),
+    "fft": (fft_p, rfft_p, irfft_p),
 }
 
 __all__ = ["PRIMITIVES", "accumulate", "fit", "unbroadcast", "fit_forward", "einsum_str",
            "mul", "keep_shape", "reduce_sum", "backend_of", "const", "zero", "zeros",
+           "exclusive_cumprod", "shift", "swap_norm",
            *sorted(name for name in dir() if name.endswith("_p"))]
