@@ -292,8 +292,9 @@ class Backend:
         ints, None, Ellipsis and integer arrays); repeated positions accumulate.
 
         Generic: basic indices are written with ``__setitem__`` into zeros; integer arrays
-        become flat positions, and the addition a product with a 0/1 matrix (exact: each
-        element of ``g`` meets one 1 per position it is added to).
+        become flat positions, each element of ``g`` is selected into the column of its
+        position (``where``, so an inf stays an inf) and the columns are summed: memory
+        O(len(g) x size), for libraries without a scatter of their own.
         """
         if not any(_is_index_array(k) for k in index):
             out = self.zeros(tuple(shape), dtype=g.dtype, device=self.device(g))
@@ -302,9 +303,11 @@ class Backend:
             return out
         size = math.prod(shape)
         flat = self.reshape(self.flat_positions(index, shape, g), (-1, 1))
-        one_hot = self.astype(self.equal(flat, self.reshape(
-            self.arange(size, device=self.device(g)), (1, -1))), g.dtype)
-        total = self.matmul(self.reshape(g, (1, -1)), one_hot)
+        hits = self.equal(flat, self.reshape(self.arange(size, device=self.device(g)),
+                                             (1, -1)))
+        # selected, never multiplied by a 0/1 matrix: an inf stays an inf (inf * 0 is NaN)
+        picked = self.where(hits, self.reshape(g, (-1, 1)), self.const(0, g))
+        total = self.sum(picked, axis=0)
         return self.reshape(total, tuple(shape))
 
     def flat_positions(self, index, shape, like):
