@@ -116,21 +116,24 @@ def _row(v):
     return reshape_p(v, shape=tuple(v.shape[:-1]) + (1, v.shape[-1]))
 
 
-def _masks(n, like):
-    """Constant boolean (n, n) masks on ``like``'s device: strictly lower, diagonal."""
+def _grid(n, like):
+    """The backend of ``like`` and the row and column indices of an (n, n) matrix (as
+    (n, 1) and (1, n) arrays on ``like``'s device), for constant masks."""
     v = unwrap(like)
     bk = _of(v)
     i = bk.arange(n, device=bk.device(v))
-    r, c = bk.reshape(i, (n, 1)), bk.reshape(i, (1, n))
+    return bk, bk.reshape(i, (n, 1)), bk.reshape(i, (1, n))
+
+
+def _masks(n, like):
+    """Constant boolean (n, n) masks on ``like``'s device: strictly lower, diagonal."""
+    bk, r, c = _grid(n, like)
     return bk.greater(r, c), bk.equal(r, c)
 
 
 def _tri_mask(n, like, lower):
     """The constant mask of the lower (upper) triangle, diagonal included."""
-    v = unwrap(like)
-    bk = _of(v)
-    i = bk.arange(n, device=bk.device(v))
-    r, c = bk.reshape(i, (n, 1)), bk.reshape(i, (1, n))
+    bk, r, c = _grid(n, like)
     return bk.greater_equal(r, c) if lower else bk.less_equal(r, c)
 
 
