@@ -435,6 +435,81 @@ class Backend:
         """A context in which IEEE warnings (log of 0, 0/0) are not raised."""
         return contextlib.nullcontext()
 
+    # ------------------------------------------------------------------ linear algebra
+    #
+    # The factorisations and solves the linear algebra rules are built on, over the
+    # namespace's ``linalg`` extension (the standard's). Every matrix argument is a stack
+    # ``(..., M, N)``; where two stacks meet (``solve``) their batch shapes are equal (the
+    # caller broadcasts). Hermitian inputs are Hermitian already (the caller builds them
+    # from one triangle), so it does not matter which triangle a library reads.
+
+    def _linalg(self, fname):
+        """The namespace's ``linalg.<fname>``; TypeError naming the backend when absent."""
+        found = getattr(getattr(self.xp, "linalg", None), fname, None)
+        if found is None:
+            raise TypeError(f"the {self.name} backend has no linalg.{fname} (its namespace "
+                            "lacks the array API's linear algebra extension)")
+        return found
+
+    def linalg_inv(self, x):
+        """The inverse of each square matrix."""
+        return self._linalg("inv")(x)
+
+    def linalg_solve(self, a, b):
+        """``X`` with ``a X = b``: ``a`` of shape (..., M, M), ``b`` of shape (..., M, K)."""
+        return self._linalg("solve")(a, b)
+
+    def linalg_triangular_solve(self, t, b, lower):
+        """``X`` with ``t X = b``, reading only ``t``'s lower (or upper) triangle, diagonal
+        included. Generic: a general solve of the triangle (the standard has no triangular
+        solve); libraries that have one override this."""
+        return self.linalg_solve(self.tril(t) if lower else self.triu(t), b)
+
+    def linalg_cholesky(self, x):
+        """The lower Cholesky factor of each Hermitian positive-definite matrix."""
+        return self._linalg("cholesky")(x)
+
+    def linalg_eigh(self, x, lower=True):
+        """``(eigenvalues, eigenvectors)`` of each Hermitian matrix, eigenvalues ascending.
+        ``lower``: the triangle the routine should read (``x`` is Hermitian, so either
+        gives the same decomposition; a library that takes it, as NumPy's ``UPLO``, then
+        returns the eigenvectors it would for that triangle). The standard has no such
+        argument: the generic version ignores it."""
+        res = self._linalg("eigh")(x)
+        return res[0], res[1]
+
+    def linalg_eigvalsh(self, x, lower=True):
+        """The eigenvalues of each Hermitian matrix, ascending (``lower`` as for eigh)."""
+        return self._linalg("eigvalsh")(x)
+
+    def linalg_svd(self, x, full_matrices):
+        """``(U, S, Vh)`` of each matrix, singular values descending."""
+        res = self._linalg("svd")(x, full_matrices=full_matrices)
+        return res[0], res[1], res[2]
+
+    def linalg_svdvals(self, x):
+        """The singular values of each matrix, descending."""
+        return self._linalg("svdvals")(x)
+
+    def linalg_qr(self, x, mode):
+        """``(Q, R)`` of each matrix; ``mode`` is ``"reduced"`` or ``"complete"``."""
+        res = self._linalg("qr")(x, mode=mode)
+        return res[0], res[1]
+
+    def linalg_det(self, x):
+        """The determinant of each square matrix."""
+        return self._linalg("det")(x)
+
+    def linalg_slogdet(self, x):
+        """``(sign, log|det|)`` of each square matrix."""
+        res = self._linalg("slogdet")(x)
+        return res[0], res[1]
+
+    def linalg_pinv(self, x, rtol):
+        """The pseudo-inverse of each matrix; singular values at most ``rtol`` times the
+        largest are taken as zero (None: the standard's ``max(M, N) * eps``)."""
+        return self._linalg("pinv")(x, rtol=rtol)
+
 
 def _dtype_key(dtype):
     """A dict key for a dtype object that never compares it with another library's."""

@@ -6,8 +6,9 @@ Python wrappers on the hot path (``x.transpose`` is 3x faster than ``np.permute_
 diagonals and broadcasts as views built on the operand's buffer (``numpy.ndarray`` on the
 buffer costs a fraction of ``as_strided``'s Python wrapper), diagonal writes through a
 strided view of zeros, ``numpy.add.at`` for scatter-add, a branch-free ``where`` for
-boolean masks over floats, 0-d results handed out as numpy scalars (as numpy does), and
-numpy's own type promotion, casting rules and IEEE warnings.
+boolean masks over floats, 0-d results handed out as numpy scalars (as numpy does),
+numpy's own type promotion, casting rules and IEEE warnings, and SciPy's triangular solve
+when SciPy is installed (``numpy.linalg`` has none).
 """
 
 from __future__ import annotations
@@ -295,6 +296,27 @@ class NumpyBackend(Backend):
     def quiet(self):
         return np.errstate(divide="ignore", invalid="ignore", over="ignore")
 
+    # ------------------------------------------------------------------ linear algebra
+
+    def linalg_eigh(self, x, lower=True):
+        """``numpy.linalg.eigh`` reading the triangle numpy's ``UPLO`` names, so that the
+        eigenvectors are numpy's own (their signs depend on the triangle LAPACK reads)."""
+        res = np.linalg.eigh(x, UPLO="L" if lower else "U")
+        return res[0], res[1]
+
+    def linalg_eigvalsh(self, x, lower=True):
+        return np.linalg.eigvalsh(x, UPLO="L" if lower else "U")
+
+    def linalg_triangular_solve(self, t, b, lower):
+        """SciPy's triangular solve (LAPACK ``trtrs``: O(M²K), reading one triangle) for a
+        single matrix when SciPy is installed; a stack goes to ``numpy.linalg.solve`` of the
+        triangle (batched LU), which beats a Python loop of small solves."""
+        if t.ndim == 2:
+            solve_triangular = _scipy_solve_triangular()
+            if solve_triangular is not None:
+                return solve_triangular(t, b, lower=lower, check_finite=False)
+        return np.linalg.solve(np.tril(t) if lower else np.triu(t), b)
+
 
 def _where(c, x, y):
     """``numpy.where``, bit for bit; for a boolean mask over float32/float64 arrays it
@@ -314,6 +336,20 @@ def _where(c, x, y):
     np.bitwise_and(m, np.broadcast_to(y, x.shape).view(ity), out=m)
     np.bitwise_or(out, m, out=out)
     return out.view(x.dtype)
+
+
+_SCIPY = []
+
+
+def _scipy_solve_triangular():
+    """``scipy.linalg.solve_triangular``, or None without SciPy (imported on first use)."""
+    if not _SCIPY:
+        try:
+            from scipy.linalg import solve_triangular
+        except ImportError:
+            solve_triangular = None
+        _SCIPY.append(solve_triangular)
+    return _SCIPY[0]
 
 
 _THE = None

@@ -9,6 +9,9 @@ rules, registered on the primitive with ``def_vjp`` / ``def_fwd_vjp`` / ``def_jv
 * ``structural.py``: reshape, broadcast_to, astype, getitem / scatter_add, concatenate.
 * ``elementwise.py``: divide, power, unary functions, selections, comparisons.
 * ``reductions.py``: max, min, log_softmax (sums are einsum nodes).
+* ``linalg.py``: one primitive per factorisation or solve (inv, solve, triangular_solve,
+  cholesky, eigh, eigvalsh, svd, svdvals, qr, det, adjugate, slogdet, pinv), each
+  differentiated with einsum nodes and these primitives again.
 * ``broadcast.py``: the backward pass's ``fit``, which undoes broadcasting in one place.
 * ``cumulative.py``: cumulative sums and products, the linear recurrence their derivatives
   are made of, and the product reduction (exact where the input holds zeros).
@@ -54,6 +57,27 @@ from .elementwise import (
     where_p,
 )
 from .fft import fft_p, irfft_p, rfft_p, swap_norm
+from .linalg import (
+    adjugate_p,
+    cholesky_p,
+    det_p,
+    eigh_layout,
+    eigh_p,
+    eigvalsh_p,
+    hermitian_part,
+    inv_p,
+    pinv_p,
+    qr_layout,
+    qr_p,
+    slogdet_layout,
+    slogdet_p,
+    solve_p,
+    svd_layout,
+    svd_p,
+    svdvals_p,
+    triangular_solve_p,
+    unpack,
+)
 from .linear import add_p, conj_p, neg_p, sub_p
 from .permutation import flip_p, permute_along_p, roll_p
 from .reductions import keep_shape, log_softmax_p, max_p, min_p, reduce_sum
@@ -82,9 +106,13 @@ PRIMITIVES = {
     "cumulative": (cumsum_p, cumprod_p, linrec_p, prod_p),
     "permutation": (flip_p, roll_p, permute_along_p),
     "fft": (fft_p, rfft_p, irfft_p),
+    "linalg": (inv_p, solve_p, triangular_solve_p, cholesky_p, eigh_p, eigvalsh_p, svd_p,
+               svdvals_p, qr_p, det_p, adjugate_p, slogdet_p, pinv_p),
 }
 
 __all__ = ["PRIMITIVES", "accumulate", "fit", "unbroadcast", "fit_forward", "einsum_str",
            "mul", "keep_shape", "reduce_sum", "backend_of", "const", "zero", "zeros",
            "exclusive_cumprod", "shift", "swap_norm",
+           "hermitian_part", "unpack", "eigh_layout", "svd_layout", "qr_layout",
+           "slogdet_layout",
            *sorted(name for name in dir() if name.endswith("_p"))]
