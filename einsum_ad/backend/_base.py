@@ -64,6 +64,10 @@ class Backend:
             then never read a value to decide a branch.
         values_on_host: True when reading a value costs nothing (NumPy): only then does
             the namespace read values for numpy's warnings (``mean`` of an empty slice).
+        untracked: for a library that records a graph of its own for autodiff (torch's
+            autograd), a factory of the context under which it records nothing (the
+            transforms run in it: einsum_ad differentiates, the library only computes);
+            None for the others.
         has_einsum: whether ``einsum(subscripts, *arrays)`` is the library's own n-ary
             einsum (else None is bound and n-ary steps are contracted pairwise).
         float32, float64, complex64, complex128, bool, int64, ...: the library's dtypes.
@@ -74,6 +78,7 @@ class Backend:
     lazy = False
     values_on_host = False  # numpy: values may be read for warnings at no cost
     einsum = None
+    untracked = None
 
     def __init__(self, xp, name=None):
         self.xp = xp

@@ -16,6 +16,7 @@ from ._args import (
     own_value,
     owners,
     split_output,
+    untracked,
     user_array,
 )
 
@@ -50,8 +51,13 @@ def jvp(f, primals, tangents, has_aux=False):
             tx = check_tangent(tx, x, i)
             leaves.append(trace.new_input(x, tx))
         args.append(tree_unflatten(pd, leaves))
+    hold = untracked(tree_flatten(list(primals))[0])  # torch: no autograd graph in here
     try:
-        result, aux, ol, od = split_output(f(*args), has_aux, "jvp")
+        if hold is None:
+            result, aux, ol, od = split_output(f(*args), has_aux, "jvp")
+        else:
+            with hold():
+                result, aux, ol, od = split_output(f(*args), has_aux, "jvp")
     finally:
         trace.done = True  # its tracers must not be used once f has returned
     seen = owners(tree_flatten(list(tangents))[0]) | owners(tree_flatten(list(primals))[0])

@@ -22,6 +22,7 @@ from ._args import (
     output_spec,
     own_value,
     split_output,
+    untracked,
     user_array,
 )
 
@@ -77,8 +78,13 @@ def vjp(f, *primals, has_aux=False):
             bare = False
             args.append(tree_unflatten(treedef, ls))
         i += 1
+    hold = untracked([x._value for x in inputs])  # torch: no autograd graph in here
     try:
-        result = f(*args)
+        if hold is None:
+            result = f(*args)
+        else:
+            with hold():
+                result = f(*args)
         if result.__class__ is Tracer and not has_aux:  # the common case
             out_leaves, out_tree = [result], LEAF
         else:
@@ -107,7 +113,11 @@ def vjp(f, *primals, has_aux=False):
             if o.__class__ is Tracer and o._trace is trace:
                 roots.append((o._node, c))
             i += 1
-        cts = backward(roots, rules.accumulate, rules.fit) if roots else {}
+        if hold is None:
+            cts = backward(roots, rules.accumulate, rules.fit) if roots else {}
+        else:
+            with hold():
+                cts = backward(roots, rules.accumulate, rules.fit) if roots else {}
         # what a handed-out derivative must not share memory with: the cotangents, the
         # inputs, and (added as they are handed out) the derivatives before it
         seen = set()
