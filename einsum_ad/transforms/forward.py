@@ -70,7 +70,8 @@ def jvp(f, primals, tangents, has_aux=False):
         else:
             vals.append(o)
             shape, dtype, bk = output_spec(o)
-            tans.append(bk.zeros(shape, dtype=dtype))
+            tans.append(bk.zeros(shape, dtype=dtype, device=bk.device(o) if bk.owns(o)
+                                 else None))
     out = (tree_unflatten(od, vals), tree_unflatten(od, tans))
     if has_aux:
         al, ad = tree_flatten(aux)
