@@ -87,6 +87,10 @@ def torch_backends():
     if torch is None:
         return [_missing("torch", "torch", why), _missing("torch-cuda", "torch", why)]
 
+    # one thread: the tests' tensors are tiny, and on a loaded 2-core machine two OpenMP
+    # threads that wait for each other turn a 4 us matmul into milliseconds
+    torch.set_num_threads(1)
+
     def on(device):
         return lambda a: torch.as_tensor(np.array(a), device=device)
 
