@@ -108,9 +108,27 @@ def _einsum(subscripts, *arrays):
     return torch.einsum(subscripts, *arrays)
 
 
+_BITS = {torch.float16: torch.int16, torch.bfloat16: torch.int16, torch.float32: torch.int32,
+         torch.float64: torch.int64}
+
+
 def _where(c, x, y):
-    if isinstance(x, _Tensor) and isinstance(y, _Tensor) and x.dtype is not y.dtype:
-        x, y = _same_dtype(x, y)
+    """``torch.where``, with the standard's promotion; on the CPU, a select between a
+    tensor and a 0-d +0.0 (relu's and where's VJPs) is an integer product of the tensor's
+    bits and the mask, bit for bit the same (torch's CPU where is a branchy loop: ~9 ns per
+    element on a random mask, 600 us for 128x512 against 50 us)."""
+    if isinstance(x, _Tensor) and isinstance(y, _Tensor):
+        if x.dtype is not y.dtype:
+            x, y = _same_dtype(x, y)
+        ity = _BITS.get(x.dtype)
+        if ity is not None and c.dtype is torch.bool and c.is_cpu:
+            if y.ndim == 0 and c.shape == x.shape and x.numel() >= 4096 \
+                    and not x.requires_grad and y.view(ity).item() == 0:
+                return torch.mul(x.view(ity), c).view(x.dtype)
+            if x.ndim == 0 and c.shape == y.shape and y.numel() >= 4096 \
+                    and not y.requires_grad and x.view(ity).item() == 0:
+                bits = y.view(ity)
+                return torch.sub(bits, torch.mul(bits, c)).view(y.dtype)
     return torch.where(c, x, y)
 
 
