@@ -57,9 +57,13 @@ def vjp(f, *primals, has_aux=False):
     leaves_in, trees_in, args, inputs = [], [], [], []
     bare = True  # every primal a single array
     new_input = trace.new_input
+    hold = None  # torch: the context in which it records no autograd graph
     i = 0
     for p in primals:
-        if _BY_TYPE.get(p.__class__) is not None and _KINDS.get(p.dtype) in INEXACT:
+        b = _BY_TYPE.get(p.__class__)
+        if b is not None and _KINDS.get(p.dtype) in INEXACT:
+            if b.untracked is not None:
+                hold = b.untracked
             x = new_input(p)  # the common case: one floating array
             leaves_in.append([x])
             trees_in.append(LEAF)
@@ -69,6 +73,7 @@ def vjp(f, *primals, has_aux=False):
             continue
         leaves, treedef = tree_flatten(p)
         ls = [new_input(as_primal(x, "vjp", i)) for x in leaves]
+        hold = hold or untracked(leaves)
         leaves_in.append(ls)
         trees_in.append(treedef)
         inputs.extend(ls)
@@ -78,7 +83,6 @@ def vjp(f, *primals, has_aux=False):
             bare = False
             args.append(tree_unflatten(treedef, ls))
         i += 1
-    hold = untracked([x._value for x in inputs])  # torch: no autograd graph in here
     try:
         if hold is None:
             result = f(*args)
