@@ -40,10 +40,9 @@ def _operands(xs, fname="einsum", what="operand"):
     bk = _backend.common(values, fname, what)
     out, dev = [], _UNSET
     for k, (x, v) in enumerate(zip(xs, values)):
-        if x.__class__ is not Tracer:
+        if not isinstance(x, Tracer):
             if dev is _UNSET and _of(v) is not bk:  # a conversion: onto the others' device
-                dev = next((bk.device(u) for u in values if _of(u) is bk
-                            and len(getattr(u, "shape", ())) > 0), None)
+                dev = next((bk.device(u) for u in values if _of(u) is bk), None)
             x = _backend.to_array(x, k, fname, what, bk, None if dev is _UNSET else dev)
         out.append(x)
     return out, bk
