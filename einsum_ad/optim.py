@@ -19,6 +19,7 @@ traced.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable
 from typing import NamedTuple
@@ -62,6 +63,17 @@ def _zeros_like(tree):
         dt = p.dtype if _backend.kind(p.dtype) in "fc" else b.float64
         return b.zeros(tuple(p.shape), dtype=dt, device=b.device(p))
     return tree_map(zeros, tree)
+
+
+def _untracked(tree):
+    """The context in which the library of ``tree``'s arrays records no autodiff graph of
+    its own (torch: ``torch.no_grad``: an update of parameters that require grad must not
+    chain the steps in torch's graph), else a null context."""
+    for leaf in tree_leaves(tree):
+        b = _backend.of(leaf)
+        if b is not None:
+            return b.untracked() if b.untracked is not None else contextlib.nullcontext()
+    return contextlib.nullcontext()
 
 
 def _abs2(g):
@@ -128,7 +140,8 @@ def apply_updates(params, updates):
     def apply(p, u):
         p, b = _array(p)
         return b.astype(p + u, p.dtype)
-    return tree_map(apply, params, updates)
+    with _untracked(params):
+        return tree_map(apply, params, updates)
 
 
 # ---------------------------------------------------------------------- optimizers
@@ -207,7 +220,8 @@ def _adam_core(name, learning_rate, b1, b2, eps, weight_decay):
 
         upd = tree_map(step, mu, nu)
         if weight_decay:
-            upd = tree_map(lambda u, p: u - lr * weight_decay * _array(p)[0], upd, params)
+            with _untracked(params):
+                upd = tree_map(lambda u, p: u - lr * weight_decay * _array(p)[0], upd, params)
         return upd, {"count": count + 1, "mu": mu, "nu": nu}
 
     return Optimizer(init, update)

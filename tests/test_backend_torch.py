@@ -278,3 +278,19 @@ def test_where_against_a_zero_is_bit_for_bit(dtype):
         assert torch.equal(got.view(ity), want.view(ity))
     assert torch.equal(B.where(c, g, torch.ones((), dtype=dtype)).view(ity),
                        torch.where(c, g, torch.ones((), dtype=dtype)).view(ity))
+
+
+def test_training_parameters_that_require_grad_builds_no_torch_graph():
+    from einsum_ad import nn, optim
+    mlp = nn.MLP([4, 5, 3])
+    params = ea.tree_map(lambda p: torch.as_tensor(p).requires_grad_(), mlp.init(0))
+    x = torch.randn(6, 4, dtype=torch.float64)
+    opt = optim.adamw(0.01)
+    state = opt.init(params)
+    for _ in range(3):
+        g = ea.grad(lambda p: nn.softmax_cross_entropy(mlp(p, x), [0, 1, 2, 0, 1, 2]))(params)
+        updates, state = opt.update(g, state, params)
+        params = optim.apply_updates(params, updates)
+    for leaf in ea.tree_leaves((params, state, g)):
+        if isinstance(leaf, torch.Tensor):
+            assert leaf.grad_fn is None, leaf

@@ -32,14 +32,16 @@ Semantics:
   copied before it is handed out.
 
 ``requires_grad``: inside einsum_ad's transforms (``vjp``, ``grad``, ``value_and_grad``,
-``jvp`` and what is built on them) torch records nothing: the transforms run under
-``torch.no_grad()`` (``untracked``), so results and derivatives carry no torch graph, and
-an optimizer step on parameters that require grad does not chain steps in torch's graph.
-Entering the context costs about 2 us per transform call (measured on the CPU here; a
-torch op on a tensor that requires grad costs about 1 us more than on a plain one and
-holds its inputs in torch's graph). Outside the transforms einsum_ad's functions are
-torch operations like any other: on a tensor that requires grad torch records them, so
-``ea.einsum`` can stand inside a model that ``torch.autograd`` differentiates.
+``jvp`` and what is built on them) and the optimizers' updates torch records nothing: they
+run under ``torch.no_grad()`` (``untracked``), so results and derivatives carry no torch
+graph, and training parameters that require grad does not chain the steps in torch's
+graph. Measured on the CPU here: entering the context costs about 2 us per call; without
+it, every torch op on a tensor that requires grad costs about 1 us more (2.6 against
+1.6 us for a 8x16 multiply) and keeps its inputs alive in torch's graph as long as the
+result lives (an MLP step's gradients would hold the whole forward and backward). Outside
+the transforms einsum_ad's functions are torch operations like any other: on a tensor
+that requires grad torch records them, so ``ea.einsum`` can stand inside a model that
+``torch.autograd`` differentiates.
 """
 
 from __future__ import annotations
