@@ -120,7 +120,10 @@ def cupy_backend():
 
 
 BACKENDS = [numpy_backend(), *array_api_strict_backends(), *torch_backends(), cupy_backend()]
-# dask (the lazy backend) joins here as one more entry: BACKENDS.append(dask_backend())
+# Dask (the lazy backend) joins as one more entry, e.g.
+#     BACKENDS.append(ArrayBackend("dask", "dask", lambda a: da.from_array(np.asarray(a)),
+#                                  lambda x: np.asarray(x.compute()), da.Array, slow=True))
+# (device None: nothing to check; a skip reason where dask does not import).
 
 
 
