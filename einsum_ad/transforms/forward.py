@@ -40,6 +40,7 @@ def jvp(f, primals, tangents, has_aux=False):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
     trace = JvpTrace()
     args = []
+    hold = None  # torch: the context in which it records no autograd graph
     for i, (p, t) in enumerate(zip(primals, tangents)):
         pl, pd = tree_flatten(p)
         tl, td = tree_flatten(t)
@@ -48,10 +49,10 @@ def jvp(f, primals, tangents, has_aux=False):
         leaves = []
         for x, tx in zip(pl, tl):
             x = as_primal(x, "jvp", i)
+            hold = hold or untracked((x,))
             tx = check_tangent(tx, x, i)
             leaves.append(trace.new_input(x, tx))
         args.append(tree_unflatten(pd, leaves))
-    hold = untracked(tree_flatten(list(primals))[0])  # torch: no autograd graph in here
     try:
         if hold is None:
             result, aux, ol, od = split_output(f(*args), has_aux, "jvp")
