@@ -3,6 +3,7 @@ zero-argument callable to time, or None with the reason it cannot run that case.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -70,6 +71,25 @@ class EinsumAD(System):
             return (lambda: loss(params, x, y)), None
         vg = ea.value_and_grad(loss)
         return (lambda: vg(params, x, y)), None
+
+
+class EinsumADTorch(EinsumAD):
+    """einsum_ad on torch tensors: einsum_ad traces and differentiates, torch computes."""
+
+    name = "einsum_ad (torch)"
+
+    def __init__(self, threads):
+        import torch
+
+        torch.set_num_threads(threads)
+        self.torch = torch
+
+    def make(self, case, mode):
+        to = self.torch.from_numpy
+        arrays = ([ea.tree_map(to, case.arrays[0])] + [to(a) for a in case.arrays[1:]]
+                  if case.spec is None else [to(a) for a in case.arrays])
+        ct = None if case.ct is None else to(case.ct)
+        return super().make(dataclasses.replace(case, arrays=arrays, ct=ct), mode)
 
 
 class Hand(System):
@@ -310,7 +330,9 @@ def available(threads, skip=()):
     """The systems installed here (and not in ``skip``), and notes on the ones that are not."""
     systems = [EinsumAD(), Hand(), NumpyEinsum(False), NumpyEinsum(True), OptEinsum()]
     notes = []
-    for name, make in (("torch", lambda: Torch(threads)), ("jax.jit", lambda: Jax(True)),
+    for name, make in (("torch", lambda: Torch(threads)),
+                       ("einsum_ad (torch)", lambda: EinsumADTorch(threads)),
+                       ("jax.jit", lambda: Jax(True)),
                        ("jax (eager)", lambda: Jax(False)), ("autograd", Autograd)):
         if name in skip:
             continue

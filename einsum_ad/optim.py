@@ -8,21 +8,25 @@ An optimizer is an :class:`Optimizer` named tuple of two pure functions::
     params = optim.apply_updates(params, updates)
 
 ``updates`` are what to *add* to the parameters (the learning rate and sign included). The
-state is a plain pytree of numpy arrays (it can be saved with :func:`einsum_ad.data.save_params`).
+state is a plain pytree of arrays of the parameters' library and device (NumPy's can be
+saved with :func:`einsum_ad.data.save_params`).
 A learning rate may be a number or a schedule: a function of the update count (0 for the
 first update) returning the rate. Transformations compose with :func:`chain`, e.g.
-``chain(clip_by_global_norm(1.0), adam(1e-3))``. Everything here is plain numpy on the
-gradients' values; nothing is traced.
+``chain(clip_by_global_norm(1.0), adam(1e-3))``. Everything here computes on the
+gradients' values in their own library (NumPy, torch, ...) through its backend; nothing is
+traced.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 
+from . import backend as _backend
 from .tree import tree_leaves, tree_map
 
 __all__ = ["Optimizer", "sgd", "adam", "adamw", "clip_by_global_norm", "chain",
@@ -43,13 +47,44 @@ class Optimizer(NamedTuple):
 # ------------------------------------------------------------------------- helpers
 
 
+def _array(x):
+    """``x`` as an array of its library (numbers and lists: NumPy), and that backend."""
+    b = _backend.of(x)
+    if b is None:
+        b = _backend.default()
+        x = b.asarray(x)
+    return x, b
+
+
 def _zeros_like(tree):
-    return tree_map(lambda p: np.zeros(np.shape(p), dtype=_float_dtype(p)), tree)
+    """Zeros like each leaf: its library, device and floating dtype (float64 for others)."""
+    def zeros(p):
+        p, b = _array(p)
+        dt = p.dtype if _backend.kind(p.dtype) in "fc" else b.float64
+        return b.zeros(tuple(p.shape), dtype=dt, device=b.device(p))
+    return tree_map(zeros, tree)
 
 
-def _float_dtype(x):
-    dt = np.result_type(x)
-    return dt if dt.kind in "fc" else np.dtype(np.float64)
+def _untracked(tree):
+    """The context in which the library of ``tree``'s arrays records no autodiff graph of
+    its own (torch: ``torch.no_grad``: an update of parameters that require grad must not
+    chain the steps in torch's graph), else a null context."""
+    for leaf in tree_leaves(tree):
+        b = _backend.of(leaf)
+        if b is not None:
+            return b.untracked() if b.untracked is not None else contextlib.nullcontext()
+    return contextlib.nullcontext()
+
+
+def _abs2(g):
+    g, b = _array(g)
+    a = b.abs(g)
+    return a * a
+
+
+def _sqrt(v):
+    v, b = _array(v)
+    return b.sqrt(v)
 
 
 def _rate(lr, count):
@@ -71,7 +106,8 @@ def _check_unit(value, arg, name, closed_low=True):
 
 
 def global_norm(tree) -> float:
-    """The Euclidean norm of all leaves of ``tree`` taken together.
+    """The Euclidean norm of all leaves of ``tree`` taken together (a float, computed on
+    the host: arrays on a device are copied there).
 
     Examples:
         >>> import numpy as np
@@ -82,7 +118,8 @@ def global_norm(tree) -> float:
     """
     # scaled by the largest magnitude, in float64: float32 gradients of 1e20 (exactly when
     # clipping matters) would overflow a plain sum of squares to inf
-    mags = [np.abs(np.asarray(x)).astype(np.float64) for x in tree_leaves(tree)]
+    mags = [np.abs(np.asarray(b.to_numpy(x))).astype(np.float64)
+            for x, b in map(_array, tree_leaves(tree))]
     mags = [m for m in mags if m.size]
     if not mags:
         return 0.0
@@ -100,8 +137,11 @@ def apply_updates(params, updates):
         >>> apply_updates({"w": np.ones(2)}, {"w": np.array([0.5, -1.0])})
         {'w': array([1.5, 0. ])}
     """
-    return tree_map(lambda p, u: (np.asarray(p) + u).astype(np.result_type(p), copy=False),
-                    params, updates)
+    def apply(p, u):
+        p, b = _array(p)
+        return b.astype(p + u, p.dtype)
+    with _untracked(params):
+        return tree_map(apply, params, updates)
 
 
 # ---------------------------------------------------------------------- optimizers
@@ -140,7 +180,7 @@ def sgd(learning_rate, momentum: float = 0.0, nesterov: bool = False) -> Optimiz
         lr = _rate(learning_rate, state["count"])
         new = {"count": state["count"] + 1}
         if not momentum:
-            return tree_map(lambda g: -lr * np.asarray(g), grads), new
+            return tree_map(lambda g: -lr * _array(g)[0], grads), new
         vel = tree_map(lambda v, g: momentum * v + g, state["velocity"], grads)
         new["velocity"] = vel
         if nesterov:
@@ -172,15 +212,16 @@ def _adam_core(name, learning_rate, b1, b2, eps, weight_decay):
         lr = _rate(learning_rate, count)
         t = int(count) + 1
         mu = tree_map(lambda m, g: b1 * m + (1 - b1) * g, state["mu"], grads)
-        nu = tree_map(lambda v, g: b2 * v + (1 - b2) * np.abs(g) ** 2, state["nu"], grads)
+        nu = tree_map(lambda v, g: b2 * v + (1 - b2) * _abs2(g), state["nu"], grads)
         c1, c2 = 1 - b1 ** t, 1 - b2 ** t
 
         def step(m, v):
-            return -lr * (m / c1) / (np.sqrt(v / c2) + eps)
+            return -lr * (m / c1) / (_sqrt(v / c2) + eps)
 
         upd = tree_map(step, mu, nu)
         if weight_decay:
-            upd = tree_map(lambda u, p: u - lr * weight_decay * np.asarray(p), upd, params)
+            with _untracked(params):
+                upd = tree_map(lambda u, p: u - lr * weight_decay * _array(p)[0], upd, params)
         return upd, {"count": count + 1, "mu": mu, "nu": nu}
 
     return Optimizer(init, update)
@@ -238,7 +279,7 @@ def clip_by_global_norm(max_norm: float) -> Optimizer:
         if norm <= max_norm:
             return grads, state
         scale = max_norm / norm
-        return tree_map(lambda g: np.asarray(g) * scale, grads), state
+        return tree_map(lambda g: _array(g)[0] * scale, grads), state
 
     return Optimizer(init, update)
 

@@ -154,13 +154,13 @@ def common(values, fname="einsum", what="operand"):
     return _NUMPY if found is None else found
 
 
-def to_array(x, k=0, fname="einsum", what="operand", like=None):
+def to_array(x, k=0, fname="einsum", what="operand", like=None, device=None):
     """``x`` as an array of a known library, checked to be numeric.
 
     Arrays are returned as they are (NumPy 0-d values and non-arrays are converted to
-    ``like``'s library when given, else to NumPy, as ``numpy.asarray`` would read them).
-    Raises TypeError naming ``what`` ``k`` of ``fname`` for None, strings and non-numeric
-    data.
+    ``like``'s library when given, else to NumPy, as ``numpy.asarray`` would read them;
+    onto ``device`` when given). Raises TypeError naming ``what`` ``k`` of ``fname`` for
+    None, strings and non-numeric data.
     """
     b = of(x)
     if b is None or (like is not None and b is not like and b is _NUMPY
@@ -169,7 +169,7 @@ def to_array(x, k=0, fname="einsum", what="operand", like=None):
             raise TypeError(f"{fname}: {what} {k} is {type(x).__name__}, not a numeric array")
         target = like if like is not None else _NUMPY
         try:
-            x = target.asarray(x)
+            x = target.asarray(x) if device is None else target.asarray(x, device=device)
         except (TypeError, ValueError) as exc:
             raise TypeError(f"{fname}: {what} {k} ({type(x).__name__}) cannot be read as a "
                             f"numeric array: {exc}") from None

@@ -64,6 +64,10 @@ class Backend:
             then never read a value to decide a branch.
         values_on_host: True when reading a value costs nothing (NumPy): only then does
             the namespace read values for numpy's warnings (``mean`` of an empty slice).
+        untracked: for a library that records a graph of its own for autodiff (torch's
+            autograd), a factory of the context under which it records nothing (the
+            transforms run in it: einsum_ad differentiates, the library only computes);
+            None for the others.
         has_einsum: whether ``einsum(subscripts, *arrays)`` is the library's own n-ary
             einsum (else None is bound and n-ary steps are contracted pairwise).
         float32, float64, complex64, complex128, bool, int64, ...: the library's dtypes.
@@ -74,6 +78,7 @@ class Backend:
     lazy = False
     values_on_host = False  # numpy: values may be read for warnings at no cost
     einsum = None
+    untracked = None
 
     def __init__(self, xp, name=None):
         self.xp = xp
@@ -214,7 +219,63 @@ class Backend:
         return self.xp.astype(x, dtype)
 
     def getitem(self, x, index):
-        return x[index]
+        """``x[index]`` with numpy's semantics, for a normalised ``index`` (slices, ints,
+        None, Ellipsis, integer arrays of this library).
+
+        Generic: the standard leaves out-of-bounds slice bounds, an index that covers fewer
+        axes than ``x`` has, and integer arrays mixed with slices unspecified (and
+        array-api-strict refuses them). So slices are clipped to their axis, a trailing
+        Ellipsis is added, and an index that mixes integer arrays with anything but ints
+        becomes integer arrays alone, one per axis, laid out as numpy lays out the result.
+        """
+        index = _explicit_index(index, tuple(x.shape))
+        if not any(_is_index_array(k) for k in index):
+            return x[index]
+        if all(_is_index_array(k) or isinstance(k, int) for k in index):
+            return x[index]
+        return self._gather(x, index)
+
+    def _gather(self, x, index):
+        """``x[index]`` through integer arrays alone (``index`` explicit: one entry per axis
+        or None): numpy's layout, where the broadcast shape of the integer entries (ints
+        count as 0-d arrays) replaces them when they are adjacent and leads otherwise."""
+        shape, axis = [], 0
+        for k in index:  # None: a new axis of x, then indexed by a full slice
+            if k is None:
+                shape.append(1)
+            else:
+                shape.append(x.shape[axis])
+                axis += 1
+        x = self.reshape(x, tuple(shape))
+        index = [slice(None) if k is None else k for k in index]
+        adv = [i for i, k in enumerate(index) if not isinstance(k, slice)]
+        arrays = [self.asarray(k, dtype=self.index_dtype, device=self.device(x))
+                  if isinstance(k, int) else k for k in (index[i] for i in adv)]
+        bshape = _broadcast_shapes([tuple(a.shape) for a in arrays])
+        adjacent = adv == list(range(adv[0], adv[-1] + 1))
+        slices = [i for i, k in enumerate(index) if isinstance(k, slice)]
+        # the result's axes: each slice's and the advanced block's, in numpy's order
+        before = [i for i in slices if i < adv[0]] if adjacent else []
+        order = before + ["adv"] + [i for i in slices if i not in before]
+        ndim = len(slices) + len(bshape)
+        pos, q = {}, 0
+        for item in order:
+            pos[item] = q
+            q += len(bshape) if item == "adv" else 1
+        out = []
+        for i, k in enumerate(index):
+            if isinstance(k, slice):
+                r = self.arange(*k.indices(shape[i]), dtype=self.index_dtype,
+                                device=self.device(x))
+                lead = pos[i]
+                out.append(self.reshape(r, (1,) * lead + (-1,) + (1,) * (ndim - lead - 1)))
+            else:
+                a = arrays[adv.index(i)]
+                a = self.reshape(a, (1,) * (len(bshape) - len(a.shape)) + tuple(a.shape))
+                lead = pos["adv"]
+                out.append(self.reshape(a, (1,) * lead + tuple(a.shape)
+                                        + (1,) * (ndim - lead - len(bshape))))
+        return x[tuple(out)]
 
     def store(self, out, x, casting="unsafe"):
         """Write ``x`` into array ``out`` (numpy's ``out=``), cast under ``casting``."""
@@ -298,8 +359,8 @@ class Backend:
         """
         if not any(_is_index_array(k) for k in index):
             out = self.zeros(tuple(shape), dtype=g.dtype, device=self.device(g))
-            out[tuple(k for k in index if k is not None)] = self.reshape(
-                g, basic_region_shape(index, g.shape))
+            out[_explicit_index(tuple(k for k in index if k is not None), tuple(shape))] = \
+                self.reshape(g, basic_region_shape(index, g.shape))
             return out
         size = math.prod(shape)
         flat = self.reshape(self.flat_positions(index, shape, g), (-1, 1))
@@ -315,7 +376,7 @@ class Backend:
         shaped like ``x[index]``), on ``like``'s device."""
         pos = self.reshape(self.arange(math.prod(shape), device=self.device(like)),
                            tuple(shape))
-        return pos[index]
+        return self.getitem(pos, index)
 
     # ------------------------------------------------------------------ scans, orders, fft
 
@@ -532,6 +593,40 @@ def _dtype_name(spec) -> str:
         pass
     return {"bool_": "bool", "float": "float64", "int": "int64", "complex": "complex128"}.get(
         name, name)
+
+
+def _explicit_index(index, shape) -> tuple:
+    """A normalised index with every axis named: Ellipsis (or the unindexed trailing axes)
+    as full slices, and each slice's bounds clipped to its axis (a negative step's end
+    before 0 as None)."""
+    consumed = sum(1 for k in index if k is not None and k is not Ellipsis)
+    out, axis = [], 0
+    has_ellipsis = any(k is Ellipsis for k in index)
+    for k in tuple(index) + (() if has_ellipsis else (Ellipsis,)):
+        if k is Ellipsis:
+            for _ in range(len(shape) - consumed):
+                out.append(slice(None))
+                axis += 1
+        elif isinstance(k, slice):
+            start, stop, step = k.indices(shape[axis])
+            out.append(slice(start, None if stop < 0 else stop, step))
+            axis += 1
+        else:
+            out.append(k)
+            axis += k is not None
+    return tuple(out)
+
+
+def _broadcast_shapes(shapes) -> tuple:
+    out = [1] * max((len(s) for s in shapes), default=0)
+    for s in shapes:
+        for i, d in enumerate(s, start=len(out) - len(s)):
+            if d != 1:
+                if out[i] not in (1, d):
+                    raise IndexError(f"shape mismatch: index arrays of shapes {shapes} "
+                                     "cannot be broadcast together")
+                out[i] = d
+    return tuple(out)
 
 
 def _is_index_array(k) -> bool:

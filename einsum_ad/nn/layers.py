@@ -13,6 +13,8 @@ import math
 import numpy as np
 
 import einsum_ad as ea
+from einsum_ad import backend as _backend
+from einsum_ad.core import unwrap
 
 from . import init as initializers
 
@@ -80,9 +82,26 @@ def one_hot(labels, num_classes: int, dtype=np.float64) -> np.ndarray:
     return _one_hot(labels, num_classes, dtype, "one_hot", "labels")
 
 
+def _host(x) -> np.ndarray:
+    """``x`` (a traced value, an array of any library, a list) as a NumPy array on the host."""
+    v = unwrap(x)
+    b = _backend.of(v)
+    return np.asarray(v) if b is None else np.asarray(b.to_numpy(v))
+
+
+def _like(a, like, dtype=None):
+    """Host (NumPy) data ``a`` as an array of ``like``'s library and device, in ``like``'s
+    dtype (or ``dtype``): how the layers' constants (one-hot labels, masks, targets) join
+    parameters and inputs of any backend."""
+    v = unwrap(like)
+    b = _backend.of(v)
+    out = b.from_numpy(np.asarray(a), like=v)
+    return b.astype(out, v.dtype if dtype is None else b.dtype(dtype))
+
+
 def _one_hot(labels, num_classes, dtype, fname, what):
     """``one_hot`` with errors naming the caller ``fname`` and its argument ``what``."""
-    labels = np.asarray(labels)
+    labels = _host(labels)
     if labels.dtype.kind not in "iu":  # bool would index as a mask, not as 0/1
         raise TypeError(f"{fname}: {what} must be integers, got dtype {labels.dtype} "
                         f"(shape {labels.shape})")
@@ -197,9 +216,8 @@ class Embedding(Module):
                                 (self.num_embeddings, self.features))}
 
     def apply(self, params, ids):
-        hot = _one_hot(ids, self.num_embeddings, np.result_type(params["E"]), "Embedding",
-                       "token ids")
-        return ea.einsum("...v,vd->...d", hot, params["E"])
+        hot = _one_hot(ids, self.num_embeddings, np.float64, "Embedding", "token ids")
+        return ea.einsum("...v,vd->...d", _like(hot, params["E"]), params["E"])
 
 
 class LayerNorm(Module):
@@ -221,7 +239,9 @@ class LayerNorm(Module):
         _last_axis(x, self.features, "input", "LayerNorm")
         centred = x - ea.mean(x, axis=-1, keepdims=True)
         var = ea.mean(centred * centred, axis=-1, keepdims=True)
-        return centred / ea.sqrt(var + self.eps) * params["g"] + params["b"]
+        # ea.multiply/add, not * and +: on a plain x the left operand is a plain array,
+        # whose own operators may refuse a traced parameter (array-api-strict's do)
+        return ea.add(ea.multiply(centred / ea.sqrt(var + self.eps), params["g"]), params["b"])
 
 
 class Bilinear(Module):

@@ -85,12 +85,12 @@ class MPS(Module):
         while mats.shape[1] > 1:
             m = mats.shape[1]
             if m % 2:
-                last = mats[:, m - 1]
+                last = mats[:, m - 1, ...]
                 tail = last if tail is None else ea.einsum("blm,bmr->blr", last, tail)
-                mats = mats[:, :m - 1]
+                mats = mats[:, :m - 1, ...]
             pairs = ea.reshape(mats, (b, m // 2, 2, d, d))
-            mats = ea.einsum("bnlm,bnmr->bnlr", pairs[:, :, 0], pairs[:, :, 1])
-        chain = mats[:, 0]
+            mats = ea.einsum("bnlm,bnmr->bnlr", pairs[:, :, 0, ...], pairs[:, :, 1, ...])
+        chain = mats[:, 0, ...]  # (indices spell out ...: the standard's arrays need it)
         if tail is not None:
             chain = ea.einsum("blm,bmr->blr", chain, tail)
         return ea.einsum("l,blr,ro->bo", params["left"], chain, params["right"])

@@ -41,7 +41,15 @@ from ..rules import (
     where_p,
 )
 from ..tree import tree_map
-from ._args import _NOVALUE, _backend_of, _check_operand, _finish, _pair, normalize_axes
+from ._args import (
+    _NOVALUE,
+    _backend_of,
+    _check_operand,
+    _finish,
+    _operands,
+    _pair,
+    normalize_axes,
+)
 
 _kind = _backend.kind
 
@@ -183,8 +191,10 @@ def where(condition, x=_NOVALUE, y=_NOVALUE):
         return _backend_of(c).nonzero_known(c)
     if x is _NOVALUE or y is _NOVALUE:
         raise ValueError("where: either both or neither of x and y should be given")
-    c = _check_operand(condition, 0, "where")
     x, y = _pair(x, y)
+    # one library for the three: a list condition, or two Python scalars (NumPy constants
+    # after _pair), join the arrays' library; arrays of two libraries raise TypeError
+    (c, x, y), _ = _operands((condition, x, y), "where")
     return _finish(where_p(c, x, y))
 
 

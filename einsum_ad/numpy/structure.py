@@ -236,15 +236,15 @@ def _consumed(k) -> int:
     return 1
 
 
-def _index_array(k, bk):
+def _index_array(k, bk, like=None):
     """An index entry that is no int, slice, None or Ellipsis, as an array of ``bk``: a
-    list or a NumPy array is converted; a traced array is used by its value (an index has
-    no derivative)."""
+    list or a NumPy array is converted (onto ``like``'s device); a traced array is used by
+    its value (an index has no derivative)."""
     v = unwrap(k)
     b = _of(v)
     if b is None:
         try:
-            v = bk.asarray(v)
+            v = bk.asarray(v) if like is None else bk.asarray(v, device=bk.device(like))
         except (TypeError, ValueError) as exc:
             raise IndexError(f"indexing: {type(k).__name__} is not a valid index: {exc}") \
                 from None
@@ -252,13 +252,14 @@ def _index_array(k, bk):
         if b is not _backend.default():
             raise TypeError(f"indexing: an index array from {b.name} cannot index a "
                             f"{bk.name} array")
-        v = bk.from_numpy(v)
+        v = bk.from_numpy(v, like=like)
     return v
 
 
-def normalize_index(key, shape, bk=None) -> tuple:
+def normalize_index(key, shape, bk=None, like=None) -> tuple:
     """A numpy index into an array of ``shape`` (of backend ``bk``, default NumPy), as a
-    tuple of slices, ints, None, Ellipsis and integer arrays of ``bk``.
+    tuple of slices, ints, None, Ellipsis and integer arrays of ``bk`` (on the device of
+    ``like``, the indexed array, when given).
 
     Boolean arrays become their ``nonzero()`` integer arrays (numpy's own definition), after
     checking their shape against the axes they cover; traced integer or boolean arrays are
@@ -278,7 +279,7 @@ def normalize_index(key, shape, bk=None) -> tuple:
                                     and _kind(k.dtype) in "iu"):
             entries.append(operator.index(k))
         else:
-            arr = _index_array(k, bk)
+            arr = _index_array(k, bk, like)
             kd = _kind(arr.dtype)
             if kd == "b" and len(arr.shape) == 0:
                 raise TypeError("indexing: a 0-d boolean index is not supported")
@@ -314,7 +315,8 @@ def getitem(a, key):
     accumulate.
     """
     x = _check_operand(a, 0, "getitem")
-    return _finish(getitem_p(x, index=normalize_index(key, tuple(x.shape), _backend_of(x))))
+    return _finish(getitem_p(x, index=normalize_index(key, tuple(x.shape), _backend_of(x),
+                                                      unwrap(x))))
 
 
 def take_along_axis(arr, indices, axis=-1):
@@ -331,7 +333,7 @@ def take_along_axis(arr, indices, axis=-1):
     """
     x = _check_operand(arr, 0, "take_along_axis")
     bk = _backend_of(x)
-    idx = _index_array(indices, bk)
+    idx = _index_array(indices, bk, unwrap(x))
     if _kind(idx.dtype) not in "iu":
         raise IndexError(f"take_along_axis: indices must be integers, got dtype {idx.dtype}")
     if axis is None:

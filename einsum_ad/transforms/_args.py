@@ -15,7 +15,8 @@ from ..core import Tracer, unwrap
 from ..tree import tree_flatten
 
 __all__ = ["as_primal", "own_value", "owners", "user_array", "split_output",
-           "check_cotangent", "check_tangent", "argnums_wrapper", "output_spec", "INEXACT"]
+           "check_cotangent", "check_tangent", "argnums_wrapper", "output_spec", "untracked",
+           "INEXACT"]
 
 _of, _kind = _backend.of, _backend.kind
 _BY_TYPE, _KINDS = _backend._BY_TYPE, _backend._KINDS
@@ -36,6 +37,17 @@ def as_primal(x, fname, i):
             "be differentiated (cast it, e.g. x.astype(float))"
         )
     return arr
+
+
+def untracked(values):
+    """The context factory under which the libraries of ``values`` record no autodiff graph
+    of their own (torch: ``torch.no_grad``, so that a tensor that requires grad gives plain
+    results and derivatives), or None when none of them keeps one."""
+    for v in values:
+        b = _of(unwrap(v))
+        if b is not None and b.untracked is not None:
+            return b.untracked
+    return None
 
 
 def own_value(x, trace):
