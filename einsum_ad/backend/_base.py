@@ -89,6 +89,7 @@ class Backend:
         self.default_int = self.int64
         self.index_dtype = self.int64
         self._dtypes = {getattr(xp, d): d for d in DTYPE_NAMES if getattr(xp, d, None) is not None}
+        self._dtype_types = frozenset(type(d) for d in self._dtypes)
 
     def __repr__(self):
         return f"<einsum_ad backend {self.name!r}>"
@@ -104,7 +105,9 @@ class Backend:
     def dtype(self, spec):
         """This library's dtype for ``spec``: one of its dtypes, a NumPy dtype or type, or a
         name such as ``"float32"``."""
-        if spec in self._dtypes:
+        # only a dtype of this library's own type is looked up (comparing another
+        # library's dtype with these is no lookup at all, and array-api-strict warns)
+        if type(spec) in self._dtype_types and spec in self._dtypes:
             return spec
         name = _dtype_name(spec)
         found = getattr(self, name, None) if name in DTYPE_NAMES else None
@@ -201,6 +204,25 @@ class Backend:
     def finish(self, x):
         """What a plain result is handed to the user as (NumPy makes 0-d results scalars)."""
         return x
+
+    # ------------------------------------------------------------------ elementwise
+
+    def round_decimals(self, x, decimals: int):
+        """``x`` rounded to ``decimals`` decimal places (negative: to tens, hundreds, ...),
+        halves to even, as numpy's ``round``: ``round(x * 10**d) / 10**d`` (``round(x /
+        10**-d) * 10**-d`` for negative ``d``). Integers are returned as they are for
+        ``d >= 0`` and rounded in floating point otherwise."""
+        from . import kind
+        k = kind(x.dtype)
+        if k in "biu":
+            if decimals >= 0:
+                return self.copy(x)
+            y = self.round_decimals(self.astype(x, self.default_float), decimals)
+            return self.astype(y, x.dtype)
+        f = self.const(10.0 ** abs(decimals), x)
+        if decimals >= 0:
+            return self.divide(self.round(self.multiply(x, f)), f)
+        return self.multiply(self.round(self.divide(x, f)), f)
 
     # ------------------------------------------------------------------ manipulation
 

@@ -133,6 +133,9 @@ class NumpyBackend(Backend):
             return x[()]
         return x
 
+    def round_decimals(self, x, decimals):
+        return np.round(x, decimals)
+
     # ------------------------------------------------------------------ manipulation
 
     def sum(self, x, axis=None, dtype=None, keepdims=False):
