@@ -17,6 +17,10 @@ except ImportError:
     xp = None
 
 needs_strict = pytest.mark.skipif(xp is None, reason="array-api-strict is not installed")
+# array-api-strict's dtypes hash like NumPy's: the engine's dtype-keyed dicts (backend.kind,
+# _args._pair) compare the two on a hash collision, and array-api-strict warns each time
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:You are comparing a array_api_strict dtype:UserWarning")
 BACKENDS = ["numpy"] + (["array_api_strict"] if xp is not None else [])
 
 
@@ -324,7 +328,7 @@ def test_constant_creation_of_traced_shapes():
     (lambda: ea.triu(np.ones((2, 2)), k=0.5), TypeError, "integer"),
     (lambda: ea.meshgrid(np.ones(2), indexing="xz"), ValueError, "indexing"),
     (lambda: ea.asarray(["a", "b"]), TypeError, "numeric"),
-    (lambda: ea.from_dlpack(3), (TypeError, AttributeError), ""),
+    (lambda: ea.from_dlpack(3), TypeError, "__dlpack__"),
 ])
 def test_bad_input_errors(call, exc, match):
     with pytest.raises(exc, match=match):

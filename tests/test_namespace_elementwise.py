@@ -21,6 +21,10 @@ try:
 except ImportError:  # the NumPy rows still run
     array_api_strict = None
 
+# array-api-strict's dtypes hash like NumPy's: the engine's dtype-keyed dicts (backend.kind,
+# _args._pair) compare the two on a hash collision, and array-api-strict warns each time
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:You are comparing a array_api_strict dtype:UserWarning")
 BACKENDS = ["numpy"] + (["array_api_strict"] if array_api_strict is not None else [])
 
 
@@ -618,3 +622,14 @@ def test_complex_parts_and_sign_match_jax(jax):
         got = ea.grad(lambda z, f=f: ea.sum(f(z)))(z)
         want = jax.grad(lambda z, jf=jf: jnp.sum(jf(z)))(jnp.asarray(z))
         np.testing.assert_allclose(got, np.asarray(want), rtol=1e-12, atol=1e-14)
+
+
+def test_every_elementwise_primitive_is_marked_for_batching():
+    """``rules.ELEMENTWISE`` (read by batching transforms) holds every primitive of the
+    table's elementwise, derivative-zero and linear sections, and nothing else."""
+    from einsum_ad import rules
+
+    sections = ("linear", "elementwise", "constant (derivative zero)")
+    table = {p for s in sections for p in rules.PRIMITIVES[s]} | {rules.astype_p}
+    assert set(rules.ELEMENTWISE) == table
+    assert len(rules.ELEMENTWISE) == len(set(rules.ELEMENTWISE))

@@ -1,10 +1,13 @@
 """The user namespace: numpy-compatible functions on plain arrays and traced values.
 
 Multilinear functions come from ``multilinear.py`` and ``axes.py`` (lowerings onto einsum);
-elementwise functions from ``elementwise.py``, non-multilinear reductions from
-``reductions.py``, shape and indexing functions from ``structure.py`` (thin wrappers over the
-primitives of the ``rules*.py`` table). This module defines the arithmetic and gives traced
-values their operators (arithmetic, comparisons, indexing) and a few numpy-style methods.
+the array API standard's elementwise functions (arithmetic included) from
+``elementwise.py``, its creation functions from ``creation.py``, data types and their
+functions from ``dtypes.py``, constants and the inspection API from ``inspection.py``;
+non-multilinear reductions from ``reductions.py``, shape and indexing functions from
+``structure.py`` (thin wrappers over the primitives of the ``rules/`` table). This module
+gives traced values their operators (arithmetic, comparisons, indexing) and a few
+numpy-style methods.
 """
 
 from __future__ import annotations

@@ -695,6 +695,9 @@ def from_dlpack(x, /, *, device=None, copy=None):
     """
     if isinstance(x, Tracer):
         raise TypeError("from_dlpack: a traced value has no DLPack capsule; use asarray")
+    if not hasattr(x, "__dlpack__"):
+        raise TypeError(f"from_dlpack: {type(x).__name__} has no __dlpack__ method (not an "
+                        "array of a library that exports DLPack); use asarray")
     bk = _backend.for_device(device, "from_dlpack")
     kwargs = {k: v for k, v in (("device", device), ("copy", copy)) if v is not None}
     return bk.from_dlpack(x, **kwargs)
