@@ -131,6 +131,15 @@ def test_like_functions_keep_the_library(backend, name, call, want):
     _same(out, want)
 
 
+def test_fill_values_keep_their_sign_and_nan():
+    """A regression test: full_like filled through zeros() when the value == 0, which lost
+    the sign of -0.0."""
+    for got in (ea.full_like(np.ones(2), -0.0), ea.full(2, -0.0)):
+        assert np.all(np.signbit(got)) and np.all(got == 0)
+    assert np.all(np.isnan(ea.full_like(np.ones(2), np.nan)))
+    _same(ea.full_like(np.ones(2), True), np.full_like(np.ones(2), True))
+
+
 def test_tril_triu_batched_and_vector_as_numpy():
     a = np.arange(24.0).reshape(2, 3, 4)
     _same(ea.tril(a, k=1), np.tril(a, k=1))

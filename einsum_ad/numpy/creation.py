@@ -110,13 +110,17 @@ def _scalar_dtype(bk, value):
 # ================================================================ filled with a value
 
 
-def _filled(fname, bk, shape, value, dtype, device):
-    """``shape`` filled with plain ``value`` (0, 1, None for empty) on ``bk``."""
-    if value is None:
+_ZEROS, _ONES, _EMPTY = object(), object(), object()  # what zeros, ones, empty fill with
+
+
+def _filled(bk, shape, value, dtype, device):
+    """``shape`` filled with plain ``value`` (or ``_ZEROS``, ``_ONES``, ``_EMPTY``) on
+    ``bk`` (a user's value always goes through ``full``: ``-0.0`` keeps its sign)."""
+    if value is _EMPTY:
         return bk.empty(shape, dtype=dtype, device=device)
-    if value == 0:
+    if value is _ZEROS:
         return bk.zeros(shape, dtype=dtype, device=device)
-    if value == 1 and not isinstance(value, complex):
+    if value is _ONES:
         return bk.ones(shape, dtype=dtype, device=device)
     return bk.full(shape, value, dtype=dtype, device=device)
 
@@ -140,7 +144,7 @@ def zeros(shape, dtype=None, order="C", *, device=None, like=None):
         array([[0, 0, 0],
                [0, 0, 0]], dtype=int32)
     """
-    return _make("zeros", shape, 0, dtype, order, device, like)
+    return _make("zeros", shape, _ZEROS, dtype, order, device, like)
 
 
 def ones(shape, dtype=None, order="C", *, device=None, like=None):
@@ -151,7 +155,7 @@ def ones(shape, dtype=None, order="C", *, device=None, like=None):
         >>> ea.ones(3)
         array([1., 1., 1.])
     """
-    return _make("ones", shape, 1, dtype, order, device, like)
+    return _make("ones", shape, _ONES, dtype, order, device, like)
 
 
 def empty(shape, dtype=None, order="C", *, device=None, like=None):
@@ -163,13 +167,13 @@ def empty(shape, dtype=None, order="C", *, device=None, like=None):
         >>> ea.empty((2, 0)).shape
         (2, 0)
     """
-    return _make("empty", shape, None, dtype, order, device, like)
+    return _make("empty", shape, _EMPTY, dtype, order, device, like)
 
 
 def _make(fname, shape, value, dtype, order, device, like):
     bk = _library(fname, device, like)
     shape = _shape(shape, fname)
-    out = _filled(fname, bk, shape, value, _dtype(bk, dtype, bk.default_float),
+    out = _filled(bk, shape, value, _dtype(bk, dtype, bk.default_float),
                   _device(bk, device, like))
     return _order(bk, out, order, fname)
 
@@ -254,10 +258,11 @@ def _like_call(fname, x, value, dtype, order, shape, device):
         return _full_of_array(fname, shape, value, dt, order, None, v)
     if _of(value) is not None:
         value = value.item()
-    if value is not None and _scalar_dtype(bk, value) is None:
+    if not builtins.any(value is m for m in (_ZEROS, _ONES, _EMPTY)) \
+            and _scalar_dtype(bk, value) is None:
         raise TypeError(f"{fname}: fill_value must be a number or an array, "
                         f"got {type(value).__name__}")
-    out = _filled(fname, bk, shape, value, dt, device)
+    out = _filled(bk, shape, value, dt, device)
     return _order(bk, out, order, fname, like=v if _of(v) is bk else None)
 
 
@@ -277,7 +282,7 @@ def zeros_like(x, /, dtype=None, order="K", subok=True, shape=None, *, device=No
         array([[0, 0],
                [0, 0]], dtype=int8)
     """
-    return _like_call("zeros_like", x, 0, dtype, order, shape, device)
+    return _like_call("zeros_like", x, _ZEROS, dtype, order, shape, device)
 
 
 def ones_like(x, /, dtype=None, order="K", subok=True, shape=None, *, device=None):
@@ -288,7 +293,7 @@ def ones_like(x, /, dtype=None, order="K", subok=True, shape=None, *, device=Non
         >>> ea.ones_like(np.zeros(2))
         array([1., 1.])
     """
-    return _like_call("ones_like", x, 1, dtype, order, shape, device)
+    return _like_call("ones_like", x, _ONES, dtype, order, shape, device)
 
 
 def empty_like(x, /, dtype=None, order="K", subok=True, shape=None, *, device=None):
@@ -299,7 +304,7 @@ def empty_like(x, /, dtype=None, order="K", subok=True, shape=None, *, device=No
         >>> ea.empty_like(np.zeros((2, 3), dtype=np.float32)).dtype
         dtype('float32')
     """
-    return _like_call("empty_like", x, None, dtype, order, shape, device)
+    return _like_call("empty_like", x, _EMPTY, dtype, order, shape, device)
 
 
 def full_like(x, /, fill_value, dtype=None, order="K", subok=True, shape=None, *,
