@@ -27,7 +27,7 @@ import threading
 from ._base import Backend
 
 __all__ = ["Backend", "of", "default", "common", "kind", "dtype_name", "register", "get",
-           "loaded", "is_array", "to_array", "library_name"]
+           "loaded", "is_array", "to_array", "library_name", "for_device"]
 
 # type of an array -> its Backend; filled on first sight of each type
 _BY_TYPE: dict = {}
@@ -115,6 +115,53 @@ def _infer(x):
         from .array_api import for_namespace
         return register(for_namespace(array_api_compat.array_namespace(x)), t)
     return None
+
+
+def for_device(device, fname="zeros"):
+    """The backend whose arrays live on ``device`` (a creation function's ``device=``).
+
+    None and NumPy's device ``"cpu"`` mean NumPy. A device object of another library means
+    that library, read from the device's type as :func:`of` reads an array's: a
+    ``torch.device`` means torch, an ``array_api_strict.Device`` array-api-strict, a JAX
+    device ``jax.numpy`` (through its array API namespace). A library this package has no
+    module for is driven through array-api-compat's namespace for it, when installed.
+    Other strings raise ValueError (name the library with its device object instead).
+    """
+    if device is None:
+        return _NUMPY
+    if isinstance(device, str):
+        if device == "cpu":
+            return _NUMPY
+        raise ValueError(
+            f"{fname}: device {device!r} is a string; NumPy's only device is 'cpu'. For "
+            "another library's device pass its device object (e.g. torch.device('cuda'))")
+    top = (type(device).__module__ or "").split(".")[0]
+    if top in _MODULES:
+        try:
+            return get(top)
+        except ImportError:
+            pass  # no module of this package for it (yet): array-api-compat's namespace
+    found = _namespace_backend(_DEVICE_NAMESPACES.get(top, f"array_api_compat.{top}"))
+    if found is None:
+        raise TypeError(f"{fname}: device {device!r} (of type {type(device).__name__}) "
+                        "belongs to no array library einsum_ad knows")
+    return found
+
+
+# array namespaces by the top-level module of a library's device type, where the two differ
+_DEVICE_NAMESPACES = {"jaxlib": "jax.numpy", "jax": "jax.numpy"}
+
+
+def _namespace_backend(module):
+    """The generic backend of the array API namespace ``module`` (None if not importable)."""
+    try:
+        xp = importlib.import_module(module)
+    except ImportError:
+        return None
+    if not hasattr(xp, "asarray"):
+        return None
+    from .array_api import for_namespace
+    return for_namespace(xp)
 
 
 def is_array(x) -> bool:

@@ -210,6 +210,25 @@ class Backend:
         """What a plain result is handed to the user as (NumPy makes 0-d results scalars)."""
         return x
 
+    # ------------------------------------------------------------------ elementwise
+
+    def round_decimals(self, x, decimals: int):
+        """``x`` rounded to ``decimals`` decimal places (negative: to tens, hundreds, ...),
+        halves to even, as numpy's ``round``: ``round(x * 10**d) / 10**d`` (``round(x /
+        10**-d) * 10**-d`` for negative ``d``). Integers are returned as they are for
+        ``d >= 0`` and rounded in floating point otherwise."""
+        from . import kind
+        k = kind(x.dtype)
+        if k in "biu":
+            if decimals >= 0:
+                return self.copy(x)
+            y = self.round_decimals(self.astype(x, self.default_float), decimals)
+            return self.astype(y, x.dtype)
+        f = self.const(10.0 ** abs(decimals), x)
+        if decimals >= 0:
+            return self.divide(self.round(self.multiply(x, f)), f)
+        return self.multiply(self.round(self.divide(x, f)), f)
+
     # ------------------------------------------------------------------ manipulation
 
     def sum(self, x, axis=None, dtype=None, keepdims=False):

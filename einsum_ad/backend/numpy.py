@@ -56,6 +56,7 @@ class NumpyBackend(Backend):
         self.finfo, self.iinfo = np.finfo, np.iinfo
         self.asarray = np.asarray
         self.where = _where
+        self.expm1 = _expm1
         self.ndarray = np.ndarray
 
     def owns(self, x) -> bool:
@@ -133,6 +134,9 @@ class NumpyBackend(Backend):
         if x.__class__ is np.ndarray and x.ndim == 0:
             return x[()]
         return x
+
+    def round_decimals(self, x, decimals):
+        return np.round(x, decimals)
 
     # ------------------------------------------------------------------ manipulation
 
@@ -350,6 +354,28 @@ def _scipy_solve_triangular():
             solve_triangular = None
         _SCIPY.append(solve_triangular)
     return _SCIPY[0]
+
+
+def _expm1(x):
+    """``numpy.expm1``; for complex ``x = a + bj`` the standard's special cases, which
+    numpy's complex loop misses (``expm1(inf + 0j)`` is ``inf + 0j``, not ``inf + nanj``;
+    ``expm1(-inf + infj)`` is ``-1 + 0j``): ``expm1(a) cos(b) - 2 sin(b/2)**2`` (accurate
+    near 0) and ``exp(a) sin(b)``, with the infinities of ``a`` and the zeros of ``b``
+    set apart. Real ``x``: numpy's own, bit for bit."""
+    x = np.asarray(x) if not isinstance(x, np.generic) else x
+    if x.dtype.kind != "c":
+        return np.expm1(x)
+    a, b = x.real, x.imag
+    with np.errstate(invalid="ignore", over="ignore"):
+        s = np.sin(b / 2)
+        re = np.expm1(a) * np.cos(b) - 2 * s * s + 0.0  # + 0.0: expm1(-0 + 0j) is +0
+        im = np.where(b == 0, b, np.exp(a) * np.sin(b))
+        re = np.where(a == -np.inf, -1.0, np.where((a == np.inf) & ~np.isfinite(b), np.inf,
+                                                     re))
+        im = np.where((a == -np.inf) & ~np.isfinite(b), 0.0, im)
+    out = np.empty(np.shape(x), dtype=x.dtype)
+    out.real, out.imag = re, im
+    return out if out.ndim else out[()]
 
 
 _THE = None

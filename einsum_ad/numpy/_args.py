@@ -51,14 +51,6 @@ def _operands(xs, fname="einsum", what="operand"):
 _UNSET = object()
 
 
-def asarray(x):
-    """``x`` as an array: traced values and arrays of any library are returned as they
-    are; other values (lists, scalars) become NumPy arrays."""
-    if isinstance(x, Tracer) or _of(x) is not None:
-        return x
-    return _backend.default().asarray(x)
-
-
 def _weak(x, like):
     """A Python scalar takes the dtype its library's promotion gives it next to ``like``
     (numpy: NEP 50), as a 0-d array on ``like``'s device."""
