@@ -294,3 +294,94 @@ def test_training_parameters_that_require_grad_builds_no_torch_graph():
     for leaf in ea.tree_leaves((params, state, g)):
         if isinstance(leaf, torch.Tensor):
             assert leaf.grad_fn is None, leaf
+
+
+# ------------------------------------------------- the namespace's kernels (issue 10)
+
+_Generic = backend.Backend  # the array-API-only versions, on torch through array-api-compat
+
+
+def test_scans_match_the_generic_path():
+    x = t(np.random.default_rng(1).standard_normal((3, 5)))
+    x[1, 2] = 0.0
+    for axis in (0, 1):
+        for reverse in (False, True):
+            for name in ("cumsum", "cumprod"):
+                got = getattr(B, name)(x, axis, reverse)
+                want = getattr(_Generic, name)(B, x, axis, reverse)
+                torch.testing.assert_close(got, want, rtol=1e-14, atol=0)
+            a, b = x * 0.5, x.flip(0)
+            got = B.linear_recurrence(a, b, axis, reverse)
+            torch.testing.assert_close(got, _Generic.linear_recurrence(B, a, b, axis, reverse),
+                                       rtol=1e-14, atol=1e-15)
+    a = t(np.ones(4)).expand(3, 4)  # an expanded input is not written through
+    B.linear_recurrence(a, t(np.ones((3, 4))), 1)
+    assert torch.equal(a, torch.ones(3, 4))
+
+
+def test_orders_and_permutations():
+    x = t([[2.0, 1.0, 2.0, 1.0], [0.0, 3.0, 3.0, -1.0]])
+    for descending in (False, True):
+        got = B.sort_indices(x, 1, descending)
+        torch.testing.assert_close(got, _Generic.sort_indices(B, x, 1, descending))
+        assert torch.equal(B.sort_values(x, 1, descending), torch.gather(x, 1, got))
+    perm = torch.argsort(t(np.random.default_rng(2).standard_normal((3, 6))), dim=1)
+    inv = B.inverse_permutation(perm, 1)
+    assert torch.equal(torch.gather(perm, 1, inv), torch.arange(6).expand(3, 6))
+    idx = torch.tensor([[3, 0, 0, 1], [2, 2, 1, 0]])
+    assert torch.equal(B.take_along(x, idx.to(torch.int32), 1), torch.gather(x, 1, idx))
+
+
+def test_searchsorted_takes_any_integer_sorter():
+    """A regression test: torch.searchsorted refuses a sorter that is not int64."""
+    x = t([3.0, 1.0, 2.0])
+    for dt in (torch.int32, torch.int64):
+        got = ea.searchsorted(x, t([1.5, 3.0]), side="right", sorter=torch.argsort(x).to(dt))
+        assert torch.equal(got, torch.tensor([1, 3]))
+
+
+def test_unique_all_is_complete():
+    """A regression test: array-api-compat's torch namespace raises NotImplementedError."""
+    a = np.array([[3.0, np.nan, 1.0], [np.nan, 3.0, 1.0]])
+    got, want = ea.unique_all(t(a)), np.unique_all(a)
+    assert got._fields == ("values", "indices", "inverse_indices", "counts")
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g.numpy(), w)
+    empty = ea.unique_all(torch.zeros(0))
+    assert [tuple(v.shape) for v in empty] == [(0,), (0,), (0,), (0,)]
+
+
+def test_reshape_copy():
+    x = torch.arange(6.0).reshape(2, 3)
+    assert B.reshape_copy(x, (3, 2), False).data_ptr() == x.data_ptr()
+    y = B.reshape_copy(x, (3, 2), True)
+    assert y.data_ptr() != x.data_ptr() and torch.equal(y, x.reshape(3, 2))
+    with pytest.raises(ValueError):
+        B.reshape_copy(x.T, (6,), False)
+    with pytest.raises(ValueError, match="without copying"):
+        ea.reshape(x.T, (6,), copy=False)
+
+
+def test_linalg_kernels_read_one_triangle():
+    rng = np.random.default_rng(3)
+    a, b = t(rng.standard_normal((2, 3, 3))), t(rng.standard_normal((2, 3, 2)))
+    for lower in (True, False):
+        tri = torch.tril(a) if lower else torch.triu(a)
+        tri = tri + 3 * torch.eye(3, dtype=a.dtype)
+        other = tri + (torch.triu(a, 1) if lower else torch.tril(a, -1))  # junk elsewhere
+        torch.testing.assert_close(B.linalg_triangular_solve(other, b, lower),
+                                   torch.linalg.solve(tri, b))
+        w, _ = B.linalg_eigh(a, lower)
+        want = np.linalg.eigvalsh(a.numpy(), UPLO="L" if lower else "U")
+        np.testing.assert_allclose(w.numpy(), want, rtol=1e-12)
+        np.testing.assert_allclose(B.linalg_eigvalsh(a, lower).numpy(), want, rtol=1e-12)
+
+
+def test_round_decimals_matches_numpy():
+    x = np.array([1.2345, -2.5678, 125.0, 0.125, 1e300, -0.04])
+    for d in (2, 0, -1):
+        np.testing.assert_array_equal(B.round_decimals(t(x), d).numpy(), np.round(x, d))
+    np.testing.assert_array_equal(B.round_decimals(t([15, 25, 123]), -1).numpy(),
+                                  np.round(np.array([15, 25, 123]), -1))
+    z = np.array([1.25 + 2.35j])
+    np.testing.assert_allclose(B.round_decimals(t(z), 1).numpy(), np.round(z, 1))

@@ -27,6 +27,17 @@ Semantics:
   on flat positions. Indexing follows numpy: slices with a negative step (which torch
   refuses) are taken on the flipped axis, and ints mixed with integer arrays (which torch
   applies first) become integer arrays laid out as numpy lays them out.
+* the namespace's kernels are torch's own (array-api-compat's wrappers, or the generic
+  formulas, would only slow them down): scans (``torch.cumsum``/``cumprod`` with
+  ``dtype=``, reversed through flips), the linear recurrence of a cumulative product's
+  derivative in place, stable sorts in both directions (``torch.argsort(stable=True)``),
+  inverse permutations by ``scatter_``, ``take_along_dim``, ``reshape(copy=)`` (a clone,
+  or a view or ValueError), ``searchsorted`` (any integer ``sorter``), ``unique_all``
+  (which array-api-compat leaves out), ``torch.fft``'s transforms with ``dim=``,
+  ``torch.round(decimals=)``, ``linalg.solve_triangular`` and ``eigh``/``eigvalsh`` with
+  ``UPLO``.
+* torch's unsigned 16-, 32- and 64-bit dtypes have few CPU kernels (not even ``add`` or
+  ``less``): einsum_ad does not emulate them, so torch's own error is raised.
 * memory: a tensor's owner is its storage's address; a tensor with a 0 stride on an axis
   longer than 1 (an expanded view) counts as read-only, so a derivative that is one is
   copied before it is handed out.
@@ -373,6 +384,127 @@ class TorchBackend(Backend):
                            index)
         out.view(-1).index_put_((pos.reshape(-1),), g.reshape(-1), accumulate=True)
         return out
+
+    # ------------------------------------------------------------------ elementwise
+
+    def round_decimals(self, x, decimals):
+        """``torch.round(x, decimals=d)`` for real floating tensors (the same multiply,
+        round half to even, divide as numpy's); integers and complex tensors, which
+        torch's decimals= refuses, take the generic path."""
+        if x.dtype.is_floating_point:
+            return torch.round(x, decimals=decimals)
+        return super().round_decimals(x, decimals)
+
+    # ------------------------------------------------------------------ scans, orders, fft
+
+    def cumsum(self, x, axis, reverse=False):
+        if reverse:  # torch has no reverse scan and its flips copy: two flips
+            return torch.flip(torch.cumsum(torch.flip(x, (axis,)), axis, dtype=x.dtype),
+                              (axis,))
+        return torch.cumsum(x, axis, dtype=x.dtype)
+
+    def cumprod(self, x, axis, reverse=False):
+        if reverse:
+            return torch.flip(torch.cumprod(torch.flip(x, (axis,)), axis, dtype=x.dtype),
+                              (axis,))
+        return torch.cumprod(x, axis, dtype=x.dtype)
+
+    def linear_recurrence(self, a, b, axis, reverse=False):
+        """The doubling scan of ``_base``, in place on copies with ``axis`` first (no
+        concatenation per step; each right side is computed before it is written)."""
+        dt = _promote(a.dtype, b.dtype)
+        a, b = torch.movedim(a, axis, 0), torch.movedim(b, axis, 0)
+        if reverse:
+            a, b = torch.flip(a, (0,)), torch.flip(b, (0,))
+        # copies of their own (clone of an expanded view is dense): written in place
+        a = a.to(dt).broadcast_to(b.shape).clone(memory_format=torch.contiguous_format)
+        b = b.to(dt).clone(memory_format=torch.contiguous_format)
+        n, d = b.shape[0], 1
+        while d < n:
+            b[d:] = b[d:] + a[d:] * b[:n - d]
+            if 2 * d < n:
+                a[d:] = a[d:] * a[:n - d]
+            d *= 2
+        if reverse:
+            b = torch.flip(b, (0,))
+        return torch.movedim(b, 0, axis)
+
+    def sort_indices(self, x, axis, descending=False, stable=True):
+        # torch's stable sort keeps ties in their order when descending too
+        return torch.argsort(x, dim=axis, descending=descending, stable=stable)
+
+    def sort_values(self, x, axis, descending=False):
+        return torch.sort(x, dim=axis, descending=descending, stable=True).values
+
+    def inverse_permutation(self, perm, axis):
+        """A scatter of the positions (``scatter_``: each target written once): O(n)."""
+        n = perm.shape[axis]
+        shape = [1] * perm.ndim
+        shape[axis] = n
+        pos = torch.arange(n, dtype=perm.dtype, device=perm.device).reshape(shape)
+        return torch.empty_like(perm).scatter_(axis, perm.to(torch.int64),
+                                               pos.expand(perm.shape))
+
+    def take_along(self, x, indices, axis):
+        return torch.take_along_dim(x, indices.to(torch.int64), dim=axis)
+
+    def reshape_copy(self, x, shape, copy):
+        """``copy=True``: a contiguous clone viewed as ``shape``; ``copy=False``: a view,
+        or ValueError where the strides allow none; None: ``torch.reshape``."""
+        shape = tuple(shape)
+        if copy is None:
+            return torch.reshape(x, shape)
+        if copy:
+            return x.clone(memory_format=torch.contiguous_format).view(shape)
+        try:
+            return x.view(shape)
+        except RuntimeError as exc:
+            raise ValueError(str(exc)) from None
+
+    def searchsorted(self, x1, x2, side="left", sorter=None):
+        """``torch.searchsorted`` (its ``sorter`` must be int64: other integers are cast)."""
+        if sorter is not None and sorter.dtype is not torch.int64:
+            sorter = sorter.to(torch.int64)
+        return torch.searchsorted(x1, x2, side=side, sorter=sorter)
+
+    def unique_all(self, x):
+        """``(values, indices, inverse_indices, counts)`` from one ``torch.unique`` (sorted,
+        NaNs distinct); the first occurrences are the smallest position per value, a
+        ``scatter_reduce`` (deterministic: a minimum does not depend on the order).
+        array-api-compat's torch namespace leaves this out."""
+        flat = x.reshape(-1)
+        values, inverse, counts = torch.unique(flat, sorted=True, return_inverse=True,
+                                               return_counts=True)
+        pos = torch.arange(flat.shape[0], device=x.device)
+        first = torch.full(values.shape, flat.shape[0], dtype=torch.int64,
+                           device=x.device).scatter_reduce_(0, inverse, pos, "amin")
+        return self.xp.UniqueAllResult(values, first, inverse.reshape(x.shape), counts)
+
+    def fft_c2c(self, x, axes, inverse=False, norm="backward"):
+        return (torch.fft.ifftn if inverse else torch.fft.fftn)(x, dim=tuple(axes), norm=norm)
+
+    def fft_r2c(self, x, axis, norm="backward"):
+        return torch.fft.rfft(x, dim=axis, norm=norm)
+
+    def fft_c2r(self, x, axis, n, norm="backward"):
+        return torch.fft.irfft(x, n=n, dim=axis, norm=norm)
+
+    # ------------------------------------------------------------------ linear algebra
+
+    def linalg_triangular_solve(self, t, b, lower):
+        """``torch.linalg.solve_triangular`` (a triangular solve reading one triangle,
+        batched), not the generic general solve of the triangle."""
+        if t.dtype is not b.dtype:
+            t, b = _same_dtype(t, b)
+        return torch.linalg.solve_triangular(t, b, upper=not lower)
+
+    def linalg_eigh(self, x, lower=True):
+        """``torch.linalg.eigh`` reading the triangle ``lower`` names (``UPLO``)."""
+        res = torch.linalg.eigh(x, UPLO="L" if lower else "U")
+        return res[0], res[1]
+
+    def linalg_eigvalsh(self, x, lower=True):
+        return torch.linalg.eigvalsh(x, UPLO="L" if lower else "U")
 
     # ------------------------------------------------------------------ memory, host
 
