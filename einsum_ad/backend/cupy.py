@@ -14,7 +14,13 @@ backend's methods, shared). The kernels:
   so float16/32/64 go there directly, complex values as their real and imaginary parts,
   and the other dtypes take the generic path;
 * constants and host copies on the operand's device (``with x.device:``, CuPy's current
-  device); ``to_numpy`` is ``cupy.asnumpy``.
+  device); ``to_numpy`` is ``cupy.asnumpy``;
+* the namespace's kernels (issue 10) in CuPy's own terms where the generic path would go
+  through a wrapper or a slower formula: scans (``cupy.cumsum``/``cumprod``, reversed
+  through flipped views), the linear recurrence in place, sorts (CuPy's are stable, so a
+  stable descending sort is a sort of the flipped array), inverse permutations by
+  ``put_along_axis``, ``reshape(copy=)``, ``cupy.around``, ``eigh``/``eigvalsh`` with
+  ``UPLO``, and triangular solves by ``cupyx.scipy.linalg.solve_triangular``.
 
 CuPy arrays have no read-only flag: a view with a 0 stride on an axis longer than 1 (a
 broadcast) counts as read-only, so a derivative that is one is copied before it is
@@ -207,6 +213,112 @@ class CupyBackend(Backend):
             return (re + 1j * im).astype(g.dtype, copy=False)
         return super().scatter_add(g, index, shape)
 
+    # ------------------------------------------------------------------ elementwise
+
+    def round_decimals(self, x, decimals):
+        """``cupy.around`` for real floating arrays (numpy's multiply, round half to even,
+        divide); integers and complex arrays take the generic path."""
+        if x.dtype.kind == "f":
+            return cupy.around(x, decimals)
+        return super().round_decimals(x, decimals)
+
+    # ------------------------------------------------------------------ scans, orders
+
+    def cumsum(self, x, axis, reverse=False):
+        # dtype: CuPy's accumulations would widen small integers (the namespace chose)
+        if reverse:  # flips are views: one pass
+            return cupy.flip(cupy.cumsum(cupy.flip(x, axis), axis=axis, dtype=x.dtype), axis)
+        return cupy.cumsum(x, axis=axis, dtype=x.dtype)
+
+    def cumprod(self, x, axis, reverse=False):
+        if reverse:
+            return cupy.flip(cupy.cumprod(cupy.flip(x, axis), axis=axis, dtype=x.dtype), axis)
+        return cupy.cumprod(x, axis=axis, dtype=x.dtype)
+
+    def linear_recurrence(self, a, b, axis, reverse=False):
+        """The doubling scan of ``_base``, in place on copies with ``axis`` first (no
+        concatenation per step; each right side is computed before it is written)."""
+        dt = cupy.result_type(a, b)
+        a, b = cupy.moveaxis(a, axis, 0), cupy.moveaxis(b, axis, 0)
+        if reverse:
+            a, b = a[::-1], b[::-1]
+        with b.device:  # copies of their own, on the operands' device
+            a = cupy.array(cupy.broadcast_to(a, b.shape), dtype=dt)
+            b = cupy.array(b, dtype=dt)
+        n, d = b.shape[0], 1
+        while d < n:
+            b[d:] = b[d:] + a[d:] * b[:n - d]
+            if 2 * d < n:
+                a[d:] = a[d:] * a[:n - d]
+            d *= 2
+        if reverse:
+            b = b[::-1]
+        return cupy.moveaxis(b, 0, axis)
+
+    def sort_indices(self, x, axis, descending=False, stable=True):
+        # CuPy's sort is always stable (stable=False changes nothing)
+        if not descending:
+            return cupy.argsort(x, axis=axis)
+        # stable descending: sort the reversed array, reverse, map positions back
+        rev = cupy.argsort(cupy.flip(x, axis), axis=axis)
+        return (x.shape[axis] - 1) - cupy.flip(rev, axis)
+
+    def sort_values(self, x, axis, descending=False):
+        out = cupy.sort(x, axis=axis)
+        return cupy.flip(out, axis) if descending else out
+
+    def inverse_permutation(self, perm, axis):
+        """A scatter of the positions (``cupy.put_along_axis``, CuPy 13 on: each target is
+        written once); the generic sort of the indices before that."""
+        put = getattr(cupy, "put_along_axis", None)
+        if put is None:
+            return super().inverse_permutation(perm, axis)
+        shape = [1] * perm.ndim
+        shape[axis] = perm.shape[axis]
+        with perm.device:
+            pos = cupy.arange(perm.shape[axis], dtype=perm.dtype).reshape(shape)
+            inv = cupy.empty_like(perm)
+        put(inv, perm, cupy.broadcast_to(pos, perm.shape), axis)
+        return inv
+
+    def reshape_copy(self, x, shape, copy):
+        """``copy=True``: a C-contiguous copy reshaped (a view of it); ``copy=False``: a
+        view with the new shape, or ValueError where the strides allow none (CuPy's
+        ``shape`` setter refuses); None: ``x.reshape``."""
+        shape = _resolved(tuple(shape), x.size)
+        if copy is None:
+            return x.reshape(shape)
+        if copy:
+            return x.copy(order="C").reshape(shape)
+        y = x.view()
+        try:
+            y.shape = shape
+        except (AttributeError, ValueError) as exc:
+            raise ValueError(f"cannot view an array of shape {x.shape} and strides "
+                             f"{x.strides} as shape {shape}: {exc}") from None
+        return y
+
+    # ------------------------------------------------------------------ linear algebra
+
+    def linalg_eigh(self, x, lower=True):
+        """``cupy.linalg.eigh`` reading the triangle ``lower`` names (``UPLO``)."""
+        res = cupy.linalg.eigh(x, UPLO="L" if lower else "U")
+        return res[0], res[1]
+
+    def linalg_eigvalsh(self, x, lower=True):
+        return cupy.linalg.eigvalsh(x, UPLO="L" if lower else "U")
+
+    def linalg_triangular_solve(self, t, b, lower):
+        """``cupyx.scipy.linalg.solve_triangular`` (cuBLAS ``trsm``, reading one triangle)
+        for a single matrix; a stack goes to the batched general solve of the triangle
+        (solve_triangular takes stacks only from CuPy 13 on)."""
+        if t.ndim == 2:
+            from cupyx.scipy.linalg import solve_triangular
+            dt = cupy.result_type(t, b)
+            return solve_triangular(t.astype(dt, copy=False), b.astype(dt, copy=False),
+                                    lower=lower)
+        return cupy.linalg.solve(cupy.tril(t) if lower else cupy.triu(t), b)
+
     # ------------------------------------------------------------------ memory, host
 
     def owner(self, x):
@@ -234,6 +346,18 @@ class CupyBackend(Backend):
 
     def quiet(self):
         return contextlib.nullcontext()
+
+
+def _resolved(shape, size):
+    """``shape`` with a -1 (at most one) replaced by the length it stands for."""
+    if -1 not in shape:
+        return shape
+    known = 1
+    for d in shape:
+        if d != -1:
+            known *= d
+    return tuple(size // known if known and d == -1 else (0 if d == -1 else d)
+                 for d in shape)
 
 
 _THE = None
