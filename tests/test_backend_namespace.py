@@ -105,3 +105,15 @@ def test_indexing_matches_numpy(backend, name, key):
     check_array(backend, getitem(backend.asarray(x), k), x[k], what=name)
     ea.check_grads(lambda v: getitem(v, k), (backend.asarray(x),), order=1,
                    modes=("fwd", "rev"))
+
+
+# ----------------------------------------------------------------------------- regressions
+
+
+def test_linspace_between_0d_end_points_of_a_library_is_of_that_library(backend):
+    """A regression test: 0-d end points were read as NumPy constants, so linspace went to
+    NumPy's (a NumPy result for torch tensors; array-api-strict's second device refused)."""
+    a, c = backend.asarray(np.array(-0.5)), backend.asarray(np.array(2.0))
+    check_array(backend, ea.linspace(a, c, 5), np.linspace(-0.5, 2.0, 5), what="linspace")
+    samples, _ = ea.linspace(a, c, 3, endpoint=False, retstep=True)
+    check_array(backend, samples, np.linspace(-0.5, 2.0, 3, endpoint=False), what="samples")

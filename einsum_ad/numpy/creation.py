@@ -399,7 +399,10 @@ def linspace(start, stop, /, num=50, endpoint=True, retstep=False, dtype=None, a
         raise ValueError(f"linspace: num must be non-negative, got {num}")
     if isinstance(start, Tracer) or isinstance(stop, Tracer):
         return _linspace_traced(start, stop, num, endpoint, retstep, dtype, axis)
-    arrays = [v for v in (start, stop) if _of(v) is not None and len(v.shape)]
+    # an array end point names the library, a 0-d one too unless it is NumPy's (a NumPy
+    # constant, as backend.common reads it: it joins the other's library)
+    arrays = [v for v in (start, stop) if _of(v) is not None
+              and (len(v.shape) or _of(v) is not _backend.default())]
     if device is None and like is None and arrays:
         like = arrays[0]
     bk = _library("linspace", device, like)
