@@ -117,3 +117,24 @@ def test_linspace_between_0d_end_points_of_a_library_is_of_that_library(backend)
     check_array(backend, ea.linspace(a, c, 5), np.linspace(-0.5, 2.0, 5), what="linspace")
     samples, _ = ea.linspace(a, c, 3, endpoint=False, retstep=True)
     check_array(backend, samples, np.linspace(-0.5, 2.0, 3, endpoint=False), what="samples")
+
+
+def test_eigenvalue_gaps_are_made_on_the_operands_device(backend):
+    """A regression test: the resolution below which two eigenvalues count as repeated
+    multiplied by a scalar made on the default device (array-api-strict's second device
+    refused the eigenvectors' derivatives, so eigvalsh's second derivatives)."""
+    a = np.array([[2.0, 0.5, 0.0], [0.5, 1.0, 0.2], [0.0, 0.2, 3.0]])
+    t = np.array([[1.0, 0.3, 0.0], [0.3, -1.0, 0.5], [0.0, 0.5, 0.2]])
+    ta = backend.asarray(t)
+
+    def dw(x):
+        return ea.jvp(ea.linalg.eigvalsh, (x,), (ta,))[1]
+
+    first, second = ea.jvp(dw, (backend.asarray(a),), (ta,))
+    w, v = np.linalg.eigh(a)
+    m = v.T @ t @ v
+    gaps = w[:, None] - w[None, :]
+    np.fill_diagonal(gaps, np.inf)
+    check_array(backend, first, np.diag(m).copy(), rtol=1e-10, atol=1e-12, what="first")
+    check_array(backend, second, 2 * np.sum(m ** 2 / gaps, axis=1), rtol=1e-9, atol=1e-12,
+                what="second")
