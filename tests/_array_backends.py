@@ -5,8 +5,10 @@ arrays from NumPy arrays, how to read them back, and why it is skipped when it c
 here. The ``backend`` fixture (``conftest.py``) runs a test once per entry
 (``tests/test_backend_*.py``). Adding a library is one entry: a function returning an
 ``ArrayBackend`` appended to ``BACKENDS`` (dask: ``asarray`` wraps
-``dask.array.from_array``, ``to_numpy`` computes). Helpers to compare results with NumPy's
-sit at the end.
+``dask.array.from_array``, ``to_numpy`` computes). ``table_params`` spreads a table of
+rows over every entry (a subset of the rows on a slow one), so a new entry runs every
+table without naming it anywhere else. Helpers to compare results with NumPy's sit at the
+end.
 """
 
 from __future__ import annotations
@@ -133,6 +135,53 @@ def backend_params(*, fast_only=False):
     return [pytest.param(b, id=b.name, marks=pytest.mark.skip(reason=b.skip))
             if b.skip else pytest.param(b, id=b.name)
             for b in BACKENDS if not (fast_only and b.slow)]
+
+
+def table_params(rows, ids=None, *, every=3, on=None):
+    """The pairs (backend, row) of a table as pytest params ``(b, *row)``, with ids
+    ``"<row id>-<backend>"``: every row on each fast backend, every ``every``-th row on a
+    slow one (each slow backend from another offset, so that together they cover more of
+    the table); a backend that cannot run here gets one param, skipped with its reason.
+
+    Args:
+        rows: the table, tuples (or ``pytest.param``s, whose values, id and marks are kept).
+        ids: one id per row (default: the param's id, else the row's first entry).
+        every: the stride of the subset on slow backends (1: every row everywhere).
+        on: a predicate ``on(b, row)``: False leaves that pair out (a row that cannot run
+            on a backend, with the reason where the predicate is written).
+    """
+    out, slow = [], 0
+    for b in BACKENDS:
+        offset = slow % every if b.slow else 0
+        slow += b.slow
+        for i, row in enumerate(rows):
+            values, marks = (tuple(row.values), list(row.marks)) \
+                if hasattr(row, "values") else (tuple(row), [])
+            rid = ids[i] if ids is not None else (getattr(row, "id", None) or values[0])
+            if b.skip:
+                out.append(pytest.param(b, *values, id=f"{rid}-{b.name}",
+                                        marks=[pytest.mark.skip(reason=b.skip)]))
+                break
+            if (b.slow and i % every != offset) or (on is not None and not on(b, values)):
+                continue
+            out.append(pytest.param(b, *values, id=f"{rid}-{b.name}", marks=marks))
+    return out
+
+
+def namespace(b):
+    """What a table's ``make(xp)`` reads constants from: NumPy itself for NumPy, else a
+    namespace whose ``asarray`` makes ``b``'s arrays (on its device)."""
+    if b.library == "numpy":
+        return np
+    return _Namespace(b)
+
+
+class _Namespace:
+    def __init__(self, b):
+        self._b = b
+
+    def asarray(self, a):
+        return self._b.asarray(np.asarray(a))
 
 
 # ----------------------------------------------------------------------------- helpers
