@@ -408,9 +408,9 @@ class DaskBackend(Backend):
         if not arrays or (len(arrays) == 1 and len(arrays[0].shape) == 1
                           and not any(isinstance(k, int) for k in index)):
             return x[index]
-        return self._gather(x, index)
+        return self._gather_flat(x, index)
 
-    def _gather(self, x, index):
+    def _gather_flat(self, x, index):
         entries = _expand_ellipsis(index, x.ndim)
         adv, axis = [], 0  # (position in entries, axis of x, entry)
         for pos, k in enumerate(entries):
