@@ -315,6 +315,23 @@ def test_indexing_through_traced_values_second_order():
     _close(got, xn[:, IDX, [0, 1, 1]] ** 2 + xn[IDX[:, None], 1:, np.array([[3, 0, 0]])][..., 0])
 
 
+@pytest.mark.parametrize("key", [(np.array([0, 5]),), (np.array([0, 1]), np.array([7, 0])),
+                                 (slice(None), np.array([-5])), (np.array([[0], [-4]]), 1)])
+def test_regression_index_out_of_bounds_raises_at_compute(key):
+    """dask's own take wraps an index out of bounds into a wrong row silently (x[[0, 5]] of
+    3 rows gave row 0 twice); the gather checks each block when it runs and raises
+    numpy's IndexError, in the forward and in the scatter-add of the backward."""
+    x = _da(_r(3, 4))
+    with pytest.raises(IndexError, match="out of bounds"):
+        np.asarray(x)[key]
+    with refuse_compute():
+        y = getitem(x, key)
+        g = ea.grad(lambda a: ea.sum(getitem(a, key)))(x)
+    for z in (y, g):
+        with pytest.raises(IndexError, match="out of bounds"):
+            z.compute()
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128, np.float32])
 def test_scatter_add_accumulates_repeated_positions(dtype):
     bk = backend.of(_da(np.zeros(1)))

@@ -326,7 +326,8 @@ class DaskBackend(Backend):
                 raise ValueError("take: axis is required for an array of more than one "
                                  f"dimension (shape {tuple(x.shape)})")
             axis = 0
-        return da.take(x, indices, axis=axis)
+        axis = operator.index(axis) % x.ndim
+        return self.getitem(x, (slice(None),) * axis + (self.asarray(indices),))
 
     def take_along_axis(self, x, indices, axis=-1):
         axis = operator.index(axis) % x.ndim
@@ -400,18 +401,28 @@ class DaskBackend(Backend):
         return tuple(da.from_array(i, chunks=_chunks_for(i, None)) for i in found)
 
     def getitem(self, x, index):
-        """numpy's ``x[index]``, lazily; dask indexes by at most one 1-D integer array, so
-        several (or n-d) integer arrays, or one next to an int, are gathered here from flat
-        positions with numpy's placement of the broadcast axes."""
+        """numpy's ``x[index]``, lazily. Integer arrays are checked against their axis when
+        the graph runs (an index out of bounds raises numpy's IndexError at compute: dask's
+        own take would wrap it silently) and their negative entries counted from the end.
+        dask indexes by at most one 1-D integer array, so several (or n-d) integer arrays,
+        or one next to an int, are gathered here from flat positions, with numpy's
+        placement of the broadcast axes."""
         index = index if isinstance(index, tuple) else (index,)
-        arrays = [k for k in index if _is_index_array(k)]
-        if not arrays or (len(arrays) == 1 and len(arrays[0].shape) == 1
-                          and not any(isinstance(k, int) for k in index)):
+        if not any(_is_index_array(k) for k in index):
             return x[index]
-        return self._gather_flat(x, index)
+        entries, axis = [], 0
+        for k in _expand_ellipsis(index, x.ndim):
+            if _is_index_array(k):
+                k = k.map_blocks(_in_bounds, x.shape[axis], axis, dtype=k.dtype)
+            entries.append(k)
+            axis += k is not None
+        arrays = [k for k in entries if _is_index_array(k)]
+        if len(arrays) == 1 and arrays[0].ndim == 1 \
+                and not any(isinstance(k, int) for k in entries):
+            return x[tuple(entries)]
+        return self._gather_flat(x, entries)
 
-    def _gather_flat(self, x, index):
-        entries = _expand_ellipsis(index, x.ndim)
+    def _gather_flat(self, x, entries):
         adv, axis = [], 0  # (position in entries, axis of x, entry)
         for pos, k in enumerate(entries):
             if k is None:
@@ -429,8 +440,7 @@ class DaskBackend(Backend):
                 if not -n <= k < n:
                     raise IndexError(f"index {k} is out of bounds for axis {a} with size {n}")
                 term = (k % n) * stride
-            else:
-                k = da.where(k < 0, k + n, k)
+            else:  # already checked and made non-negative
                 term = k * stride if stride != 1 else k
             flat = term if flat is None else flat + term
             stride *= n
@@ -576,6 +586,16 @@ def _quiet():
             yield
     finally:
         _QUIET.depth -= 1
+
+
+def _in_bounds(block, n, axis):
+    """A block of an integer index into an axis of size ``n``, checked (numpy's error)
+    and with its negative entries counted from the end."""
+    bad = (block < -n) | (block >= n)
+    if bad.any():
+        raise IndexError(f"index {block[bad].flat[0]} is out of bounds for axis {axis} with "
+                         f"size {n}")
+    return np.where(block < 0, block + n, block)
 
 
 def _positions(shape, axis, chunks):
