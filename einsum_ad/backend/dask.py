@@ -56,7 +56,7 @@ _ELEMENTWISE_RENAMED = {
 # Other functions whose dask.array callable takes the standard's arguments as they are.
 _SAME = (
     "broadcast_arrays", "broadcast_to", "expand_dims", "flip", "moveaxis", "roll", "squeeze",
-    "stack", "tile", "argmax", "argmin", "searchsorted", "where", "mean",
+    "stack", "tile", "argmax", "argmin", "where", "mean",
     "prod", "all", "any", "matmul", "tensordot", "tril", "triu", "meshgrid",
 )
 _RENAMED = {"permute_dims": "transpose", "concat": "concatenate"}
@@ -140,9 +140,7 @@ class DaskBackend(Backend):
             setattr(self, fname, getattr(da, daname))
         self.matrix_transpose = lambda x: da.swapaxes(x, -1, -2)
         self.finfo, self.iinfo, self.isdtype = np.finfo, np.iinfo, np.isdtype
-        for unbound in ("from_dlpack", "unique_all", "unique_counts", "unique_inverse",
-                        "unique_values"):  # no lazy form: a shape that depends on values
-            setattr(self, unbound, None)
+        self.from_dlpack = None  # a dask array is no buffer
 
     def owns(self, x) -> bool:
         return isinstance(x, da.Array)
@@ -336,12 +334,16 @@ class DaskBackend(Backend):
         return self.getitem(x, index)
 
     def repeat(self, x, repeats, axis=None):
-        if isinstance(repeats, da.Array):
-            raise ValueError("repeat: the dask backend needs a Python int for repeats (an "
-                             "array of repeats gives a shape that depends on its values)")
+        """numpy's ``repeat``; an array of counts is COMPUTED (the result's length is their
+        sum) and ``x`` gathered by the repeated positions."""
         if axis is None:
-            x, axis = da.reshape(x, (-1,)), 0
-        return da.repeat(x, repeats, axis=axis)
+            x, axis = self.reshape(x, (-1,)), 0
+        axis = operator.index(axis) % x.ndim
+        if isinstance(repeats, int):
+            return da.repeat(x, repeats, axis=axis)
+        counts = np.asarray(self.to_numpy(repeats))
+        positions = np.repeat(np.arange(x.shape[axis]), counts)
+        return self.take(x, self.from_numpy(positions), axis=axis)
 
     def unstack(self, x, axis=0):
         axis = operator.index(axis) % x.ndim
@@ -389,6 +391,52 @@ class DaskBackend(Backend):
         axis = operator.index(axis) % x.ndim
         x = x.rechunk({axis: -1})
         return da.map_blocks(f, x, dtype=dtype)
+
+    def searchsorted(self, x1, x2, side="left", sorter=None):
+        if sorter is not None:  # dask takes none: search the sorted values themselves
+            x1 = self.take(x1, sorter, axis=0)
+        if not isinstance(x2, da.Array):
+            x2 = self.asarray(x2)
+        if x2.ndim == 0:  # dask searches arrays of values only
+            return da.reshape(da.searchsorted(x1, da.reshape(x2, (1,)), side=side), ())
+        return da.searchsorted(x1, x2, side=side)
+
+    # The unique elements: their number depends on the values, so x is COMPUTED here (as
+    # a boolean mask's nonzero is) and the results are wrapped as dask arrays.
+
+    def unique_values(self, x):
+        return self.from_numpy(np.unique_values(self.to_numpy(x)))
+
+    def unique_counts(self, x):
+        return self._unique(np.unique_counts, x)
+
+    def unique_inverse(self, x):
+        return self._unique(np.unique_inverse, x)
+
+    def unique_all(self, x):
+        return self._unique(np.unique_all, x)
+
+    def _unique(self, f, x):
+        found = f(self.to_numpy(x))
+        return type(found)(*(self.from_numpy(a) for a in found))
+
+    def fft_c2c(self, x, axes, inverse=False, norm="backward"):
+        """dask transforms an axis held in one chunk: the axes are rechunked whole first."""
+        axes = tuple(axes)
+        return (da.fft.ifftn if inverse else da.fft.fftn)(self._whole(x, axes), axes=axes,
+                                                          norm=norm)
+
+    def fft_r2c(self, x, axis, norm="backward"):
+        return da.fft.rfft(self._whole(x, (axis,)), axis=axis, norm=norm)
+
+    def fft_c2r(self, x, axis, n, norm="backward"):
+        return da.fft.irfft(self._whole(x, (axis,)), n=n, axis=axis, norm=norm)
+
+    def _whole(self, x, axes):
+        """``x`` with each of ``axes`` in a single chunk."""
+        if all(len(x.chunks[a]) == 1 for a in axes):
+            return x
+        return x.rechunk({a: -1 for a in axes})
 
     def nonzero(self, x):
         return self.nonzero_known(x)
@@ -506,7 +554,11 @@ class DaskBackend(Backend):
         r = da.blockwise(functools.partial(_with_ones, kernel, len(split)), out + "".join(split),
                          a, la, b, lb, adjust_chunks={lab: 1 for lab in split}, dtype=dtype,
                          meta=meta, token="einsum_step", concatenate=True, align_arrays=False)
-        return da.sum(r, axis=tuple(range(len(out), len(out) + len(split))), dtype=dtype)
+        # the partial products are added as they are (dask's tree, never concatenated
+        # along the contracted blocks: a concatenate-and-sum copies every partial)
+        return da.reduction(r, _sum_blocks, _sum_blocks, combine=_sum_blocks,
+                            axis=tuple(range(len(out), len(out) + len(split))), dtype=dtype,
+                            concatenate=False, name="einsum_step-sum")
 
     def diagonal(self, x, groups):
         """Each group of axes merged into one along its diagonal, pair by pair with dask's
@@ -603,6 +655,29 @@ def _positions(shape, axis, chunks):
     n = shape[axis]
     return da.arange(n, chunks=chunks).reshape(tuple(n if j == axis else 1
                                                      for j in range(len(shape))))
+
+
+def _sum_blocks(a, axis=None, dtype=None, keepdims=False, **kwargs):
+    """The sum of partial products (a block, or nested lists of equally shaped blocks
+    whose ``axis`` have size 1), by elementwise additions."""
+    if isinstance(a, list):
+        parts = list(_leaves(a))
+        out = parts[0]
+        if len(parts) > 1:
+            out = np.add(out, parts[1], dtype=dtype)
+            for p in parts[2:]:
+                np.add(out, p, out=out)
+    else:
+        out = a
+    return out if keepdims else out.squeeze(axis)
+
+
+def _leaves(nested):
+    for x in nested:
+        if isinstance(x, list):
+            yield from _leaves(x)
+        else:
+            yield x
 
 
 def _with_ones(kernel, n, a, b):
