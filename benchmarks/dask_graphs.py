@@ -16,7 +16,9 @@ and the median wall time of ``compute``:
   order costs three n^3 GEMMs): what a user who writes the order themselves gets.
 
 BLAS is pinned to one thread per task and the scheduler runs ``--workers`` threads (default:
-the cores), so the tasks share the cores instead of oversubscribing them.
+the cores), so the tasks share the cores instead of oversubscribing them. The systems are
+computed in turn, round after round (after a warm-up each), so that a disturbance by
+another process on a shared machine spreads over all of them.
 
 Run: ``python benchmarks/dask_graphs.py [--n 2048] [--chunk 512] [--repeat 3]
 [--workers N] [--json FILE]`` (``--n 4096 --chunk 1024``: the same 4x4 grid of blocks, 8x
@@ -53,22 +55,14 @@ def _tasks(*arrays, optimize=False) -> int:
     return len(keys)
 
 
-def _median_compute(arrays, repeat, workers):
-    """Median wall time of computing ``arrays``, after a warm-up compute (which counts as
-    a sample when it took over 10 s: dask.einsum at large sizes)."""
+def _compute_seconds(arrays, workers):
+    """Wall time of one ``dask.compute`` of ``arrays`` on the threaded scheduler."""
     import dask
 
-    def once():
-        _util.wait_idle(max_wait=20)  # the machine may be shared: start when it is quiet
-        t0 = time.perf_counter()
-        dask.compute(*arrays, scheduler="threads", num_workers=workers)
-        return time.perf_counter() - t0
-
-    first = once()
-    times = [first] if first > 10 else []
-    while len(times) < repeat:
-        times.append(once())
-    return statistics.median(times)
+    _util.wait_idle(max_wait=5)  # the machine may be shared: start when it is quiet
+    t0 = time.perf_counter()
+    dask.compute(*arrays, scheduler="threads", num_workers=workers)
+    return time.perf_counter() - t0
 
 
 def main(argv=None):
@@ -96,32 +90,45 @@ def main(argv=None):
     host = [rng.standard_normal((n, n)) / np.sqrt(n) for _ in range(4)]
     ops = [da.from_array(h, chunks=c) for h in host]
     cot = da.from_array(rng.standard_normal((n, n)), chunks=c)
-    rows, results = [], {}
+    systems = []  # (name, arrays, build seconds)
 
-    def record(name, build):
+    def build(name, make):
         t0 = time.perf_counter()
-        arrays = build()
-        built = time.perf_counter() - t0
-        t = _median_compute(arrays, args.repeat, workers)
-        raw, opt = _tasks(*arrays), _tasks(*arrays, optimize=True)
-        results[name] = {"tasks": raw, "tasks_optimized": opt, "build_s": built,
-                         "compute_s": t}
-        rows.append([name, f"{raw:,}", f"{opt:,}", _util.fmt_time(built), _util.fmt_time(t)])
+        arrays = make()
+        systems.append((name, arrays, time.perf_counter() - t0))
         return arrays
 
-    (fwd,) = record("einsum_ad forward", lambda: [ea.einsum(SPEC, *ops)])
+    (fwd,) = build("einsum_ad forward", lambda: [ea.einsum(SPEC, *ops)])
 
     def fwd_bwd():
         out, vjp_fn = ea.vjp(lambda *o: ea.einsum(SPEC, *o), *ops)
         return [out, *vjp_fn(cot)]
 
-    record("einsum_ad forward+backward (output and 4 cotangents)", fwd_bwd)
-    (hand,) = record("dask matmul by hand, ((A@B)@C)@D, forward",
-                     lambda: [((ops[0] @ ops[1]) @ ops[2]) @ ops[3]])
+    build("einsum_ad forward+backward (output and 4 cotangents)", fwd_bwd)
+    (hand,) = build("dask matmul by hand, ((A@B)@C)@D, forward",
+                    lambda: [((ops[0] @ ops[1]) @ ops[2]) @ ops[3]])
     if not args.skip_dask_einsum:
         warnings.filterwarnings("ignore", message="Increasing number of chunks")
-        (dein,) = record("dask.array.einsum forward (optimize=True per block)",
-                         lambda: [da.einsum(SPEC, *ops, optimize=True)])
+        (dein,) = build("dask.array.einsum forward (optimize=True per block)",
+                        lambda: [da.einsum(SPEC, *ops, optimize=True)])
+
+    # a warm-up compute each (kept as a sample when it took over 10 s), then the systems
+    # in turn, round after round: a disturbance by another process spreads over all
+    times = {}
+    for name, arrays, _ in systems:
+        first = _compute_seconds(arrays, workers)
+        times[name] = [first] if first > 10 else []
+    for _ in range(args.repeat):
+        for name, arrays, _ in systems:
+            if len(times[name]) < args.repeat:
+                times[name].append(_compute_seconds(arrays, workers))
+    rows, results = [], {}
+    for name, arrays, built in systems:
+        t = statistics.median(times[name])
+        raw, opt = _tasks(*arrays), _tasks(*arrays, optimize=True)
+        results[name] = {"tasks": raw, "tasks_optimized": opt, "build_s": built,
+                         "compute_s": t, "samples_s": times[name]}
+        rows.append([name, f"{raw:,}", f"{opt:,}", _util.fmt_time(built), _util.fmt_time(t)])
 
     # the systems agree (on a corner block: the whole product was timed above)
     corner = (slice(0, min(n, 64)), slice(0, min(n, 64)))
