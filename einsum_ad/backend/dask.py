@@ -3,17 +3,21 @@
 Dask arrays are NumPy arrays cut into chunks, and ``dask.array`` speaks NumPy's vocabulary
 (``concatenate``, ``transpose``, ``power``, ``arccos``), not always the standard's: every
 function of the engine's vocabulary is bound here explicitly to the dask operation that
-does it lazily. Each pairwise step of a planned contraction becomes one dask ``matmul`` (or
-a broadcast multiply) after the step's transposes and reshapes, so opt_einsum's order
-shapes the whole graph; ``dask.array.einsum`` (one blockwise over every index) is used only
-for the n-ary steps of ``optimize=False``.
+does it lazily. Each pairwise step of a planned contraction becomes one ``blockwise``
+operation (``contract_blocks``: the step lowered for NumPy blocks runs on every combination
+of blocks, then the partial products are added over the contracted labels' blocks), so
+opt_einsum's order shapes the whole graph and no reshape rechunks merged axes;
+``dask.array.einsum`` (one blockwise over every index) is used only for the n-ary steps of
+``optimize=False``.
 
 What stays lazy: the forward, the backward, derivatives of every order, indexing and its
-scatter-add (``bincount`` over flat positions), diagonal views and writes. What is computed
-early, because a shape depends on values: a boolean mask used as an index (its number of
-true elements is the result's length), and the conversions to NumPy of the test helpers.
-Dask arrays are immutable, so nothing is copied to hand out a derivative (``owner`` is
-None). Dtypes are NumPy's: promotion, casting and kinds are the NumPy backend's.
+scatter-add (``bincount`` over flat positions), diagonal views and writes, sorts, scans and
+FFTs. What is computed early, because a result's shape depends on values: a Dask boolean
+mask used as an index and ``nonzero`` (``nonzero_known``), the ``unique_*`` functions,
+``repeat`` by an array of counts, and ``to_numpy`` (the host copies of the test helpers).
+Integer indices are checked when the graph runs. Dask arrays are immutable, so nothing is
+copied to hand out a derivative (``owner`` is None). Dtypes are NumPy's: promotion, casting
+and kinds are the NumPy backend's.
 """
 
 from __future__ import annotations
@@ -272,6 +276,10 @@ class DaskBackend(Backend):
         mid = (math.prod(x.shape[lead:x.ndim - trail]),)
         y = da.reshape(x, tuple(x.shape[:lead]) + mid + tuple(x.shape[x.ndim - trail:]))
         return da.reshape(y, shape)
+
+    def reshape_copy(self, x, shape, copy):
+        """A reshape is a new lazy array, never a view of memory: ``copy`` either way."""
+        return self.reshape(x, tuple(shape))
 
     def max(self, x, axis=None, keepdims=False):
         return self._extremum(da.max, x, axis, keepdims)
