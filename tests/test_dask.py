@@ -245,6 +245,8 @@ NAMESPACE = [
      lambda x: x[-1, :, IDX], lambda: (_r(2, 3, 4),)),
     ("index_negative", lambda x: getitem(x, (np.array([-1, 0, -3]),)),
      lambda x: x[np.array([-1, 0, -3])], lambda: (_r(3, 2),)),
+    ("index_none_beside_array", lambda x: getitem(x, (None, IDX, slice(None, None, -1))),
+     lambda x: x[None, IDX, ::-1], lambda: (_r(3, 4),)),
     ("index_host_mask", lambda x: getitem(x, MASK), lambda x: x[MASK], lambda: (_r(3, 4),)),
     ("take_along_axis", lambda x: ea.take_along_axis(x, np.array([[0, 0, 3]]), axis=-1),
      lambda x: np.take_along_axis(x, np.array([[0, 0, 3]]), axis=-1), lambda: (_r(3, 4),)),
@@ -257,6 +259,8 @@ NAMESPACE = [
      lambda a, b: np.outer(a, b) * np.inner(a, a) + np.vdot(a, a), lambda: (_r(3), _r(4))),
     ("norm", lambda x: ea.linalg.norm(x, axis=-1), lambda x: np.linalg.norm(x, axis=-1),
      lambda: (_r(3, 4),)),
+    ("norm_fro_keepdims", lambda x: ea.linalg.norm(x, "fro", (2, 0), True),
+     lambda x: np.linalg.norm(x, "fro", (2, 0), True), lambda: (_r(2, 3, 4),)),
     ("astype", lambda x: ea.astype(ea.astype(x, np.complex128), np.float64) * x,
      lambda x: x * x, lambda: (_r(3, 4),)),
     ("sort_descending", lambda x: ea.sort(x, axis=0, descending=True),
@@ -434,6 +438,14 @@ def test_results_whose_shape_depends_on_values_compute_their_input_only():
         assert counter.tasks <= 2 * len(x.__dask_graph__()) + 4
         got, want = _listify(got), _listify(ref())
         _close_all(got, [np.asarray(w) for w in want])
+
+
+def test_regression_devices_are_read_through_the_backend():
+    """A dask array has no .device: norm(keepdims=True) and an integer array divided by a
+    Python int read it through the backend."""
+    with refuse_compute():
+        q = ea.divide(_da(np.arange(5)), 3)
+    _close(q, np.arange(5) / 3)
 
 
 def test_mixing_dask_and_numpy_arrays_raises_naming_both():

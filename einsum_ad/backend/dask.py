@@ -460,9 +460,9 @@ class DaskBackend(Backend):
         """numpy's ``x[index]``, lazily. Integer arrays are checked against their axis when
         the graph runs (an index out of bounds raises numpy's IndexError at compute: dask's
         own take would wrap it silently) and their negative entries counted from the end.
-        dask indexes by at most one 1-D integer array, so several (or n-d) integer arrays,
-        or one next to an int, are gathered here from flat positions, with numpy's
-        placement of the broadcast axes."""
+        dask indexes by at most one 1-D integer array, and without None or ints beside
+        it; any other index with integer arrays is gathered here from flat positions, with
+        numpy's placement of the broadcast axes."""
         index = index if isinstance(index, tuple) else (index,)
         if not any(_is_index_array(k) for k in index):
             return x[index]
@@ -474,8 +474,8 @@ class DaskBackend(Backend):
             axis += k is not None
         arrays = [k for k in entries if _is_index_array(k)]
         if len(arrays) == 1 and arrays[0].ndim == 1 \
-                and not any(isinstance(k, int) for k in entries):
-            return x[tuple(entries)]
+                and not any(k is None or isinstance(k, int) for k in entries):
+            return x[tuple(entries)]  # dask's own take (it refuses a None beside it)
         return self._gather_flat(x, entries)
 
     def _gather_flat(self, x, entries):
