@@ -182,6 +182,12 @@ MASK = np.array([[True, False, True, True]] * 3)
 
 
 
+def _hpd(*shape):
+    """Hermitian positive-definite matrices of shape (..., n, n)."""
+    a = _r(*shape, shape[-1])
+    return a @ np.swapaxes(a, -1, -2) + shape[-1] * np.eye(shape[-1])
+
+
 def _mask_like(x):
     """MASK in ``x``'s library (a where= mask must be of the operand's)."""
     v = ea.core.unwrap(x)
@@ -281,6 +287,18 @@ NAMESPACE = [
      lambda x: np.abs(np.fft.fft(x, axis=0)) + np.abs(np.fft.fftn(x)), lambda: (_r(5, 3),)),
     ("rfft_irfft", lambda x: ea.fft.irfft(ea.fft.rfft(x, axis=1) * 2.0, n=6, axis=1),
      lambda x: np.fft.irfft(np.fft.rfft(x, axis=1) * 2.0, n=6, axis=1), lambda: (_r(3, 5),)),
+    ("linalg_cholesky_solve", lambda a, b: ea.linalg.solve(ea.linalg.cholesky(a), b),
+     lambda a, b: np.linalg.solve(np.linalg.cholesky(a), b), lambda: (_hpd(2, 4), _r(2, 4, 3))),
+    ("linalg_inv_det_slogdet", lambda a: ea.linalg.inv(a) * ea.linalg.det(a)[..., None, None]
+     + ea.linalg.slogdet(a)[1][..., None, None], lambda a: np.linalg.inv(a)
+     * np.linalg.det(a)[..., None, None] + np.linalg.slogdet(a)[1][..., None, None],
+     lambda: (_hpd(3, 3),)),
+    ("linalg_eigvalsh_svdvals_pinv", lambda a, r: ea.sum(ea.linalg.eigvalsh(a))
+     + ea.sum(ea.linalg.svdvals(r)) + ea.linalg.pinv(r), lambda a, r: np.sum(
+         np.linalg.eigvalsh(a)) + np.sum(np.linalg.svd(r, compute_uv=False))
+     + np.linalg.pinv(r), lambda: (_hpd(2, 4), _r(5, 3))),
+    ("linalg_qr_r", lambda r: ea.abs(ea.linalg.qr(r)[1]), lambda r: np.abs(np.linalg.qr(r)[1]),
+     lambda: (_r(2, 5, 3),)),
     ("empty", lambda x: ea.exp(x), np.exp, lambda: (_r(0, 3),)),
     ("max_empty_rows", lambda x: ea.max(x, axis=1), lambda x: np.max(x, axis=1),
      lambda: (_r(0, 3),)),
@@ -312,7 +330,8 @@ _CHECKED = ["divide", "power_traced", "exp_log", "sigmoid", "softplus", "maximum
             "clip", "max_axis", "mean_where", "logsumexp", "log_softmax", "reshape_uneven",
             "broadcast_expand_squeeze", "concatenate_stack", "split", "index_basic",
             "index_int_array", "take_along_axis", "tensordot_kron", "trace_diagonal", "norm",
-            "sort_descending", "cumulative", "rfft_irfft", "zero_d"]
+            "sort_descending", "cumulative", "rfft_irfft", "linalg_cholesky_solve",
+            "linalg_eigvalsh_svdvals_pinv", "zero_d"]
 _CHECKED = [c for c in NAMESPACE if c[0] in _CHECKED]
 
 
@@ -438,6 +457,20 @@ def test_results_whose_shape_depends_on_values_compute_their_input_only():
         assert counter.tasks <= 2 * len(x.__dask_graph__()) + 4
         got, want = _listify(got), _listify(ref())
         _close_all(got, [np.asarray(w) for w in want])
+
+
+def test_regression_cholesky_is_the_lower_factor_and_linalg_keeps_batches():
+    """dask.array.linalg.cholesky returns the upper factor (and takes single matrices): the
+    factorisations run the NumPy kernels on blocks of whole matrices instead."""
+    a = _hpd(3, 4)
+    x = _da(a, (2, 2, 2))
+    with refuse_compute():
+        c = ea.linalg.cholesky(x)
+        w, v = ea.linalg.eigh(x)
+        u, sv, vh = ea.linalg.svd(x)
+    _close_all([c, w, ea.abs(ea.einsum("...ij,...ij->...j", u, u))],
+               [np.linalg.cholesky(a), np.linalg.eigh(a)[0], np.ones((3, 4))])
+    assert all(len(ch) == 1 for ch in c.chunks[-2:])  # each block holds whole matrices
 
 
 def test_regression_devices_are_read_through_the_backend():

@@ -27,6 +27,7 @@ import functools
 import math
 import operator
 import threading
+import warnings
 
 import dask
 import dask.array as da
@@ -610,6 +611,70 @@ class DaskBackend(Backend):
             return y
         return da.where(mask, y, self.const(0, y))
 
+    # ------------------------------------------------------------------ linear algebra
+    #
+    # dask.linalg works on single 2-D matrices, in its own conventions (its cholesky
+    # returns the upper factor), and lacks eigh, det, slogdet, svdvals and pinv: each
+    # operation here is one apply_gufunc whose blocks hold whole matrices (the core axes
+    # rechunked whole, the batch axes kept in their chunks) and run the NumPy backend's
+    # kernel on their stack of matrices.
+
+    def _stacked(self, name, signature, args, dtypes, sizes=None, **kwargs):
+        with warnings.catch_warnings():  # dask casts its empty stand-in of a complex
+            warnings.simplefilter("ignore", np.exceptions.ComplexWarning)  # to a real
+            out = da.apply_gufunc(functools.partial(_numpy_linalg, name, **kwargs),
+                                  signature, *args, output_dtypes=dtypes, output_sizes=sizes,
+                                  allow_rechunk=True)
+        return tuple(out) if isinstance(dtypes, tuple) else out
+
+    def linalg_inv(self, x):
+        return self._stacked("inv", "(m,m)->(m,m)", (x,), x.dtype)
+
+    def linalg_solve(self, a, b):
+        return self._stacked("solve", "(m,m),(m,k)->(m,k)", (a, b), self.result_type(a, b))
+
+    def linalg_triangular_solve(self, t, b, lower):
+        return self._stacked("triangular_solve", "(m,m),(m,k)->(m,k)", (t, b),
+                             self.result_type(t, b), lower=lower)
+
+    def linalg_cholesky(self, x):
+        return self._stacked("cholesky", "(m,m)->(m,m)", (x,), x.dtype)
+
+    def linalg_eigh(self, x, lower=True):
+        return self._stacked("eigh", "(m,m)->(m),(m,m)", (x,),
+                             (self.real_dtype(x.dtype), x.dtype), lower=lower)
+
+    def linalg_eigvalsh(self, x, lower=True):
+        return self._stacked("eigvalsh", "(m,m)->(m)", (x,), self.real_dtype(x.dtype),
+                             lower=lower)
+
+    def linalg_svd(self, x, full_matrices):
+        m, n = x.shape[-2:]
+        sig = "(m,n)->(m,m),(k),(n,n)" if full_matrices else "(m,n)->(m,k),(k),(k,n)"
+        return self._stacked("svd", sig, (x,), (x.dtype, self.real_dtype(x.dtype), x.dtype),
+                             {"k": min(m, n)}, full_matrices=full_matrices)
+
+    def linalg_svdvals(self, x):
+        return self._stacked("svdvals", "(m,n)->(k)", (x,), self.real_dtype(x.dtype),
+                             {"k": min(x.shape[-2:])})
+
+    def linalg_qr(self, x, mode):
+        m, n = x.shape[-2:]
+        sig = {"reduced": "(m,n)->(m,k),(k,n)", "complete": "(m,n)->(m,m),(m,n)",
+               "raw": "(m,n)->(n,m),(k)"}[mode]  # raw: numpy's (h, tau), h transposed
+        return self._stacked("qr", sig, (x,), (x.dtype, x.dtype), {"k": min(m, n)},
+                             mode=mode)
+
+    def linalg_det(self, x):
+        return self._stacked("det", "(m,m)->()", (x,), x.dtype)
+
+    def linalg_slogdet(self, x):
+        return self._stacked("slogdet", "(m,m)->(),()", (x,),
+                             (x.dtype, self.real_dtype(x.dtype)))
+
+    def linalg_pinv(self, x, rtol):
+        return self._stacked("pinv", "(m,n)->(n,m)", (x,), x.dtype, rtol=rtol)
+
     def store(self, out, x, casting="unsafe"):
         if casting != "unsafe" and not self.can_cast(x.dtype, out.dtype, casting):
             raise TypeError(f"cannot cast the result from {x.dtype} to out's {out.dtype} "
@@ -646,6 +711,13 @@ def _quiet():
             yield
     finally:
         _QUIET.depth -= 1
+
+
+def _numpy_linalg(name, *blocks, **kwargs):
+    """The NumPy backend's ``linalg_<name>`` on blocks holding whole matrices (looked up by
+    name when the task runs: it pickles for a distributed worker)."""
+    from . import default
+    return getattr(default(), "linalg_" + name)(*blocks, **kwargs)
 
 
 def _in_bounds(block, n, axis):
