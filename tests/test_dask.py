@@ -172,7 +172,7 @@ def test_pairwise_steps_are_blockwise_without_rechunking():
     assert sum(n.rsplit("-", 1)[0] == "einsum_step" for n in chain.dask.layers) == 3
     assert len(chain.__dask_graph__()) < len(da.einsum("ab,bc,cd,de->ae", *ops).__dask_graph__())
     e = ea.explain("abc,bcd->ad", a, b)
-    assert e.forward[0].kind == "blockwise BLAS GEMM"
+    assert e.forward[0].kind == "BLAS GEMM"  # the kernel each block runs
 
 
 # ----------------------------------------------------------------- the namespace

@@ -323,7 +323,7 @@ class Blocked:
         sizes = label_sizes(spec, shapes)
         whole = Pairwise(inner, [tuple(sizes[lab] for lab in s) for s in inner.inputs],
                          _backend.get(bk.chunk_backend), (dt, dt) if dt is not None else ())
-        self.kind = f"blockwise {whole.kind}"
+        self.kind = whole.kind  # the kernel each block runs (explain: as on NumPy)
 
     def __call__(self, a, b):
         if self.any_prep:
