@@ -588,6 +588,23 @@ def test_nn_host_constants_join_dask_parameters():
     _close(att, mha(pm, x, nn.causal_mask(5)), rtol=1e-10)
 
 
+@pytest.mark.parametrize("name", ["sgd", "adam", "adamw"])
+def test_optimizer_steps_build_lazily(name):
+    params = {"w": _r(3, 4), "b": _r(4)}
+    loss = lambda p, x: ea.sum(ea.tanh(x @ p["w"] + p["b"]) ** 2)  # noqa: E731
+    x = _r(5, 3)
+
+    def step(p, x):
+        opt = getattr(ea.optim, name)(0.1)
+        updates, _ = opt.update(ea.grad(loss)(p, x), opt.init(p), p)
+        return ea.optim.apply_updates(p, updates)
+
+    with refuse_compute():
+        got = step(_tree_da(params), _da(x))
+    want = step(params, x)
+    _close_all([got["w"], got["b"]], [want["w"], want["b"]])
+
+
 # ----------------------------------------------------------------- nothing computed early
 
 
