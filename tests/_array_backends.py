@@ -121,10 +121,22 @@ def cupy_backend():
                         cp.ndarray, device=dev)
 
 
-BACKENDS = [numpy_backend(), *array_api_strict_backends(), *torch_backends(), cupy_backend()]
-# Dask (the lazy backend) joins as one more entry, e.g.
-#     BACKENDS.append(ArrayBackend("dask", "dask", lambda a: da.from_array(np.asarray(a)),
-#                                  lambda x: np.asarray(x.compute()), da.Array, slow=True))
+def dask_backend():
+    """Dask arrays with each axis cut into two chunks (steps, diagonals, gathers and
+    scatter-adds cross a chunk boundary on every axis; at most 2**ndim blocks), read back by
+    computing on the synchronous scheduler."""
+    da, why = _import("dask.array")
+    if da is None:
+        return _missing("dask", "dask", why)
+    return ArrayBackend("dask", "dask",
+                        lambda a: da.from_array(np.asarray(a), chunks=tuple(
+                            max(1, (n + 1) // 2) for n in np.shape(a))),
+                        lambda x: np.asarray(x.compute(scheduler="synchronous")),
+                        da.Array, slow=True)
+
+
+BACKENDS = [numpy_backend(), *array_api_strict_backends(), *torch_backends(), cupy_backend(),
+            dask_backend()]
 # (device None: nothing to check; a skip reason where dask does not import).
 
 

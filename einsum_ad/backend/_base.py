@@ -68,6 +68,9 @@ class Backend:
             autograd), a factory of the context under which it records nothing (the
             transforms run in it: einsum_ad differentiates, the library only computes);
             None for the others.
+        contract_blocks: None, or for a library of chunked arrays (Dask) the method that
+            runs a pairwise step blockwise (``execute.lowering.Blocked``); the step's
+            kernel per block is then lowered onto the backend named ``chunk_backend``.
         has_einsum: whether ``einsum(subscripts, *arrays)`` is the library's own n-ary
             einsum (else None is bound and n-ary steps are contracted pairwise).
         float32, float64, complex64, complex128, bool, int64, ...: the library's dtypes.
@@ -79,6 +82,8 @@ class Backend:
     values_on_host = False  # numpy: values may be read for warnings at no cost
     einsum = None
     untracked = None
+    contract_blocks = None  # chunked arrays: a pairwise step as one blockwise operation
+    chunk_backend = None  # ... whose blocks are arrays of this backend (by name)
 
     def __init__(self, xp, name=None):
         self.xp = xp

@@ -264,7 +264,8 @@ def normalize_index(key, shape, bk=None, like=None) -> tuple:
     Boolean arrays become their ``nonzero()`` integer arrays (numpy's own definition), after
     checking their shape against the axes they cover; traced integer or boolean arrays are
     used by value (an index has no derivative). A boolean mask decides the result's shape
-    by its values: on a lazy backend (Dask) the mask is computed at this point.
+    by its values: on a lazy backend (Dask) a mask of that backend is computed at this
+    point (a NumPy mask is read on the host, and its integer arrays converted).
     """
     bk = _backend.default() if bk is None else bk
     key = key if isinstance(key, tuple) else (key,)
@@ -279,7 +280,11 @@ def normalize_index(key, shape, bk=None, like=None) -> tuple:
                                     and _kind(k.dtype) in "iu"):
             entries.append(operator.index(k))
         else:
-            arr = _index_array(k, bk, like)
+            v = unwrap(k)
+            # a NumPy mask stays on the host: its nonzero() is read there, not computed
+            # (Dask) or synchronised (GPU) after a transfer
+            arr = v if _of(v) is _backend.default() and _kind(v.dtype) == "b" \
+                else _index_array(k, bk, like)
             kd = _kind(arr.dtype)
             if kd == "b" and len(arr.shape) == 0:
                 raise TypeError("indexing: a 0-d boolean index is not supported")
@@ -299,7 +304,9 @@ def normalize_index(key, shape, bk=None, like=None) -> tuple:
                 raise IndexError(f"indexing: a boolean index of shape {tuple(k.shape)} does "
                                  f"not match the axes {axis}..{axis + nd - 1} of shape "
                                  f"{covered} it covers (array shape {tuple(shape)})")
-            out.extend(bk.nonzero_known(k))
+            mb = _of(k)
+            found = mb.nonzero_known(k)
+            out.extend(found if mb is bk else (bk.from_numpy(i, like=like) for i in found))
             axis += nd
             continue
         else:

@@ -125,9 +125,9 @@ def check_cotangent(c, o, i):
     """Validate a cotangent leaf against output leaf ``o``: of ``o``'s library (a NumPy
     array is converted), its shape, a dtype that fits; cast it to ``o``'s dtype."""
     if (c.__class__ is not Tracer and isinstance(o, Tracer) and _BY_TYPE.get(c.__class__)
-            is not None and c.shape == o.shape and c.dtype == o.dtype
-            and _KINDS.get(c.dtype) in INEXACT):
-        return c  # the common case: nothing to check further, nothing to cast
+            is _BY_TYPE.get(unwrap(o).__class__) is not None and c.shape == o.shape
+            and c.dtype == o.dtype and _KINDS.get(c.dtype) in INEXACT):
+        return c  # the common case: the output's library, nothing to check, nothing to cast
     oshape, odtype, bk = output_spec(o)
     if not isinstance(c, Tracer):
         if c is None or isinstance(c, (str, bytes)):

@@ -14,6 +14,7 @@ import math
 import numbers
 
 from ... import backend as _backend
+from ...core import unwrap
 from ...rules import astype_p, conj_p, not_equal_p, reshape_p, sqrt_p, svdvals_p, zero
 from .. import divide, multiply, power
 from .. import elementwise as _ew
@@ -49,7 +50,8 @@ def _two_norm(x, axes, keepdims):
     labels = list(range(x.ndim))
     if keepdims:
         out = [x.ndim + k if k in axes else k for k in labels]
-        ops, terms = [x, x, bk.ones((1,) * len(axes), dtype=x.dtype, device=x.device)], \
+        ops, terms = [x, x, bk.ones((1,) * len(axes), dtype=x.dtype,
+                                     device=bk.device(unwrap(x)))], \
             [labels, labels, [x.ndim + k for k in sorted(axes)]]
     else:
         out = [k for k in labels if k not in axes]
