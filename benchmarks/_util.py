@@ -15,6 +15,13 @@ import statistics
 import sys
 import time
 
+# The checkout these scripts belong to comes first: `python benchmarks/peers.py` puts only
+# benchmarks/ on sys.path, so an einsum_ad installed from another checkout (an editable
+# install elsewhere) would be the one measured.
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(1, ROOT)
+
 
 def pin_threads(n: int | None) -> int:
     """Pin this process and every library's thread pool to ``n`` threads (default: all cores).

@@ -137,3 +137,17 @@ def test_bench_extra_pins_torch_exactly():
     assert [d for d in bench if d.startswith("torch")] == ["torch==2.13.0"]
     assert {"jax", "jaxlib", "autograd", "threadpoolctl", "matplotlib"} <= set(bench)
     assert 'pip install -e ".[bench]"' in (ROOT / "README.md").read_text()
+
+
+def test_benchmarks_measure_the_checkout_they_belong_to(tmp_path):
+    """``python benchmarks/peers.py`` put only benchmarks/ on sys.path, so the einsum_ad it
+    measured was whichever was installed (an editable install of another checkout)."""
+    import subprocess
+
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import _util, einsum_ad; "
+            "print(einsum_ad.__file__)")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    out = subprocess.run([sys.executable, "-c", code, str(ROOT / "benchmarks")], cwd=tmp_path,
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert Path(out.stdout.strip()) == ROOT / "einsum_ad" / "__init__.py"
