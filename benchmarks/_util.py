@@ -7,6 +7,7 @@ process to N cores and sets the thread-count variables every library reads at st
 from __future__ import annotations
 
 import gc
+import importlib.metadata
 import json
 import os
 import platform
@@ -125,7 +126,9 @@ def measure(fn, quick=False, min_time=None, label=""):
     if once > 0.5:
         repeats = 1 if quick else 3
     for attempt in range(2 if quick else 3):
-        gc.collect()
+        # a full collection before each batch keeps collector pauses out of the timing; with
+        # torch and jax loaded it costs 0.25 s, so a quick run collects the young objects
+        gc.collect(1 if quick else 2)
         s0 = _cpu_snapshot()
         times = []
         for _ in range(repeats):
@@ -175,18 +178,21 @@ def environment(threads: int, pools) -> dict:
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
         "XLA_FLAGS": os.environ.get("XLA_FLAGS"),
     }
-    for mod in ("einsum_ad", "torch", "jax", "autograd"):
-        try:
-            m = __import__(mod)
-            env[mod] = getattr(m, "__version__", "installed")
-        except ImportError:
-            env[mod] = None
-    try:
-        import torch
+    import einsum_ad
 
-        env["torch_threads"] = torch.get_num_threads()
-    except ImportError:
-        pass
+    env["einsum_ad"] = einsum_ad.__version__
+    # the peers' versions from their metadata: importing torch and jax only to read them
+    # cost seconds, and their millions of objects made every gc.collect() 0.25 s slower
+    for mod in ("torch", "jax", "autograd"):
+        if mod in sys.modules:
+            env[mod] = getattr(sys.modules[mod], "__version__", "installed")
+            continue
+        try:
+            env[mod] = importlib.metadata.version(mod)
+        except importlib.metadata.PackageNotFoundError:
+            env[mod] = None
+    if "torch" in sys.modules:  # only when it is measured
+        env["torch_threads"] = sys.modules["torch"].get_num_threads()
     return env
 
 
