@@ -39,9 +39,9 @@ CASE_HELP = ("matmul4x4, matvec, matmul, trace, diagonal, outer, hadamard, atten
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true",
-                    help="small sizes, few repeats, no waiting for an idle machine (about "
-                         "20 s without the optional peers, 1 min with them); targets not "
-                         "graded")
+                    help="small sizes, few repeats, at most 15 s of waiting for an idle "
+                         "machine (8 s of CPU without the optional peers, 25 s with them); "
+                         "targets not graded")
     ap.add_argument("--threads", type=int, default=None,
                     help="threads for every system (default: all cores)")
     ap.add_argument("--only", default=None, help=f"comma-separated cases among: {CASE_HELP}")
