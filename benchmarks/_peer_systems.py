@@ -326,6 +326,37 @@ class Autograd(System):
         return (lambda: vg(params)), None
 
 
+#: every system's name; the optional ones need their library installed
+PEER_NAMES = ("numpy (hand)", "np.einsum(optimize=False)", "np.einsum(optimize=True)",
+              "opt_einsum", "torch", "jax.jit", "jax (eager)", "autograd")
+OPTIONAL = ("torch", "jax.jit", "jax (eager)", "autograd")
+#: shorthands for --skip
+SKIP_GROUPS = {"jax": ("jax.jit", "jax (eager)"),
+               "np.einsum": ("np.einsum(optimize=False)", "np.einsum(optimize=True)"),
+               "optional": OPTIONAL}
+
+
+def skip_names(text: str) -> set:
+    """The systems named by ``--skip`` (comma-separated names or shorthands).
+
+    Raises ValueError listing the valid names for a name that is none of them, and for
+    ``einsum_ad``, which is what every other figure is compared with.
+    """
+    names = set()
+    for item in filter(None, (s.strip() for s in text.split(","))):
+        if item in SKIP_GROUPS:
+            names.update(SKIP_GROUPS[item])
+        elif item in PEER_NAMES:
+            names.add(item)
+        elif item == "einsum_ad":
+            raise ValueError("--skip einsum_ad: einsum_ad is the system measured against the "
+                             "others; it cannot be skipped")
+        else:
+            valid = ", ".join(repr(n) for n in PEER_NAMES + tuple(SKIP_GROUPS))
+            raise ValueError(f"--skip: unknown system {item!r}; choose among {valid}")
+    return names
+
+
 def available(threads, skip=()):
     """The systems installed here (and not in ``skip``), and notes on the ones that are not."""
     systems = [EinsumAD(), Hand(), NumpyEinsum(False), NumpyEinsum(True), OptEinsum()]

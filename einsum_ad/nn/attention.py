@@ -13,7 +13,7 @@ import numpy as np
 import einsum_ad as ea
 
 from . import init as initializers
-from .layers import MLP, LayerNorm, Module, _like, _positive
+from .layers import MLP, LayerNorm, Module, _as_input, _check_params, _flag, _like, _positive
 
 __all__ = ["MultiHeadAttention", "TransformerBlock", "causal_mask"]
 
@@ -83,7 +83,7 @@ class MultiHeadAttention(Module):
         if self.features % self.num_heads:
             raise ValueError(f"MultiHeadAttention: features ({self.features}) must be "
                              f"divisible by num_heads ({self.num_heads})")
-        self.causal = bool(causal)
+        self.causal = _flag(causal, "causal", "MultiHeadAttention")
 
     @property
     def head_dim(self) -> int:
@@ -103,6 +103,8 @@ class MultiHeadAttention(Module):
         """Attend; ``mask`` (boolean, broadcastable to ``(b, h, q, k)``, True = may attend)
         is combined with the causal mask when the layer is causal. A query with no key to
         attend to gets uniform weights (finite values and derivatives, never NaN)."""
+        _check_params(params, ("Wq", "Wk", "Wv", "Wo", "bo"), "MultiHeadAttention")
+        x = _as_input(x, "input", "MultiHeadAttention")
         if x.ndim != 3 or x.shape[-1] != self.features:
             raise ValueError(f"MultiHeadAttention: input has shape {tuple(x.shape)}; expected "
                              f"(batch, length, {self.features})")
@@ -147,13 +149,19 @@ class TransformerBlock(Module):
 
     def __init__(self, features: int, num_heads: int, hidden: int | None = None,
                  causal: bool = False, activation="gelu"):
+        # every size checked here, under this layer's name (not passed through int(), and
+        # not left to the sublayers, whose errors would name their own arguments)
         self.features = _positive(features, "features", "TransformerBlock")
-        self.num_heads = num_heads
-        self.hidden = 4 * self.features if hidden is None else hidden
-        self.causal = causal
-        self._attn = MultiHeadAttention(features, num_heads, causal)
-        self._ln1, self._ln2 = LayerNorm(features), LayerNorm(features)
-        self._mlp = MLP([features, self.hidden, features], activation=activation,
+        self.num_heads = _positive(num_heads, "num_heads", "TransformerBlock")
+        self.hidden = (4 * self.features if hidden is None
+                       else _positive(hidden, "hidden", "TransformerBlock"))
+        self.causal = _flag(causal, "causal", "TransformerBlock")
+        if self.features % self.num_heads:
+            raise ValueError(f"TransformerBlock: features ({self.features}) must be divisible "
+                             f"by num_heads ({self.num_heads})")
+        self._attn = MultiHeadAttention(self.features, self.num_heads, self.causal)
+        self._ln1, self._ln2 = LayerNorm(self.features), LayerNorm(self.features)
+        self._mlp = MLP([self.features, self.hidden, self.features], activation=activation,
                         init="glorot_uniform")
 
     def init(self, rng):
@@ -162,6 +170,8 @@ class TransformerBlock(Module):
                 "ln2": self._ln2.init(rng), "mlp": self._mlp.init(rng)}
 
     def apply(self, params, x, mask=None):
+        _check_params(params, ("ln1", "attn", "ln2", "mlp"), "TransformerBlock")
+        x = _as_input(x, "input", "TransformerBlock")
         # ea.add, not +: a plain x's own + may refuse a traced right operand (array-api-strict)
         x = ea.add(x, self._attn(params["attn"], self._ln1(params["ln1"], x), mask))
         return ea.add(x, self._mlp(params["mlp"], self._ln2(params["ln2"], x)))

@@ -20,7 +20,7 @@ import numpy as np
 import einsum_ad as ea
 
 from . import init as initializers
-from .layers import Module, _positive
+from .layers import Module, _as_input, _check_params, _positive, _real
 
 __all__ = ["MPS"]
 
@@ -60,9 +60,7 @@ class MPS(Module):
         self.out_features = _positive(out_features, "out_features", "MPS")
         if noise is None:
             noise = 1.0 / math.sqrt(self.num_sites * self.bond_dim)
-        if not noise >= 0:
-            raise ValueError(f"MPS: noise must be non-negative, got {noise}")
-        self.noise = float(noise)
+        self.noise = _real(noise, "noise", "MPS")
 
     def init(self, rng):
         rng = initializers.as_generator(rng)
@@ -76,6 +74,8 @@ class MPS(Module):
 
     def apply(self, params, phi):
         n, p, d = self.num_sites, self.phys_dim, self.bond_dim
+        _check_params(params, ("cores", "left", "right"), "MPS")
+        phi = _as_input(phi, "input", "MPS")
         if phi.ndim != 3 or tuple(phi.shape[1:]) != (n, p):
             raise ValueError(f"MPS: input has shape {tuple(phi.shape)}; expected "
                              f"(batch, {n}, {p}) (batch, sites, phys_dim)")
