@@ -191,7 +191,7 @@ def test_integer_valued_results(b, name, make, ref, build):
 def test_manipulation_values(b, name, make, ref, build):
     args = build()
     got, want = make(namespace(b))(*convert(b, args)), ref(*args)
-    assert isinstance(got, tuple) == isinstance(want, (tuple, list)), name
+    assert isinstance(got, (tuple, list)) == isinstance(want, (tuple, list)), name
     _check_all(b, got, want, name, rtol=0, atol=0)
 
 

@@ -163,3 +163,24 @@ def test_optimize_accepts_cotengra_optimizers():
     opt = ctg.HyperOptimizer(max_repeats=2, progbar=False, methods=["greedy"])
     np.testing.assert_allclose(ea.einsum("ij,jk,ki->", *ops, optimize=opt),
                                np.einsum("ij,jk,ki->", *ops))
+
+
+# ------------------------------------------------------------------ the standard's results
+
+
+def test_view_like_functions_return_0d_arrays_not_scalars():
+    """ea.reshape (and broadcast_to, squeeze, expand_dims) handed a 0-d NumPy result out as
+    a numpy scalar, where numpy's own functions (and the standard) return a 0-d array:
+    asarray(result, copy=False) then failed (the array API suite's test_asarray_arrays)."""
+    x = np.array([True])
+    for got in (ea.reshape(x, ()), ea.squeeze(x), ea.broadcast_to(np.asarray(1.5), ()),
+                ea.reshape(np.asarray(2.0), ())):
+        assert type(got) is np.ndarray and got.shape == ()
+        assert ea.asarray(got, copy=False) is got
+    assert type(ea.expand_dims(np.asarray(1.0), 0)) is np.ndarray
+
+
+def test_broadcast_arrays_returns_a_list_as_the_standard_says():
+    out = ea.broadcast_arrays(np.ones((3, 1)), np.ones(4))
+    assert isinstance(out, list) and [a.shape for a in out] == [(3, 4), (3, 4)]
+    assert ea.broadcast_arrays() == []

@@ -118,7 +118,7 @@ def test_values_match_numpy(name, make, ref, build, backend):
     args = build()
     got = make(_xp(backend))(*[_on(backend, a) for a in args])
     want = ref(*args)
-    assert isinstance(got, tuple) == isinstance(want, (tuple, list))
+    assert isinstance(got, (tuple, list)) == isinstance(want, (tuple, list))
     got, want = _as_list(got), _as_list(want)
     assert len(got) == len(want)
     for g, w in zip(got, want):

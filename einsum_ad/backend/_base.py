@@ -215,6 +215,12 @@ class Backend:
         """What a plain result is handed to the user as (NumPy makes 0-d results scalars)."""
         return x
 
+    def finish_view(self, x):
+        """What a plain result of a view-like function (reshape, broadcast, squeeze) is
+        handed out as: an array, 0-d included (NumPy's own functions return 0-d arrays
+        there, not scalars)."""
+        return x
+
     # ------------------------------------------------------------------ elementwise
 
     def round_decimals(self, x, decimals: int):

@@ -135,6 +135,9 @@ class NumpyBackend(Backend):
             return x[()]
         return x
 
+    def finish_view(self, x):
+        return x if x.__class__ is np.ndarray else np.asarray(x)
+
     def round_decimals(self, x, decimals):
         return np.round(x, decimals)
 

@@ -83,6 +83,15 @@ def _scalar_like(value, like, fname, what="value"):
     return bk.scalar(value, like.dtype, bk.device(v))
 
 
+def _finish_view(out):
+    """A plain result of a view-like function as its library's array (NumPy: a 0-d array,
+    not a scalar, as numpy's reshape, broadcast_to and squeeze return); traced as it is."""
+    if out.__class__ is Tracer:
+        return out
+    b = _of(out)
+    return out if b is None else b.finish_view(out)
+
+
 def _shape_str(shape):
     return "(" + ",".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 

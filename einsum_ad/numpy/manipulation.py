@@ -26,6 +26,7 @@ from ._args import (
     _broadcast,
     _check_operand,
     _finish,
+    _finish_view,
     _operands,
     normalize_axes,
     store_out,
@@ -71,7 +72,8 @@ def gather_along(x, idx, axis):
 
 
 def broadcast_arrays(*arrays):
-    """The arrays broadcast against each other (numpy's rules), as a tuple.
+    """The arrays broadcast against each other (numpy's rules), as a list (the standard's
+    result type; numpy returns a tuple).
 
     Each is one broadcast node (none where a shape already matches); the derivative sums
     over the broadcast axes.
@@ -82,11 +84,11 @@ def broadcast_arrays(*arrays):
         [(3, 4), (3, 4)]
     """
     if not arrays:
-        return ()
+        return []
     xs, _ = _operands(list(arrays), "broadcast_arrays", "array")
     shape = _broadcast("broadcast_arrays", *(tuple(x.shape) for x in xs))
-    return tuple(_finish(x if tuple(x.shape) == shape else rules.broadcast_to_p(x, shape=shape))
-                 for x in xs)
+    return [_finish_view(x if tuple(x.shape) == shape else rules.broadcast_to_p(x, shape=shape))
+            for x in xs]
 
 
 def concat(arrays, /, *, axis=0):

@@ -15,7 +15,15 @@ from .. import backend as _backend
 from .. import rules
 from ..core import Tracer, unwrap
 from ..rules import concatenate_p, getitem_p
-from ._args import _backend_of, _check_operand, _finish, _operands, normalize_axes, store_out
+from ._args import (
+    _backend_of,
+    _check_operand,
+    _finish,
+    _finish_view,
+    _operands,
+    normalize_axes,
+    store_out,
+)
 from .axes import transpose
 
 _of, _kind = _backend.of, _backend.kind
@@ -77,7 +85,7 @@ def reshape(a, /, shape, order="C", *, copy=None):
         bk = _of(x)
         if order == "C":
             try:
-                return _finish(bk.reshape_copy(x, tuple(shape), copy))
+                return _finish_view(bk.reshape_copy(x, tuple(shape), copy))
             except ValueError:
                 raise ValueError(f"reshape: an array of shape {tuple(x.shape)} and this "
                                  f"memory layout cannot be viewed as shape {tuple(shape)} "
@@ -92,7 +100,7 @@ def reshape(a, /, shape, order="C", *, copy=None):
         return res
     if order == "F":  # column-major: reverse the axes, reshape row-major, reverse back
         return transpose(rules.reshape_p(transpose(x), shape=tuple(reversed(shape))))
-    return _finish(rules.reshape_p(x, shape=tuple(shape)))
+    return _finish_view(rules.reshape_p(x, shape=tuple(shape)))
 
 
 def broadcast_to(a, shape):
@@ -108,7 +116,7 @@ def broadcast_to(a, shape):
     if lead < 0 or any(d not in (1, shape[lead + i]) for i, d in enumerate(x.shape)):
         raise ValueError(f"broadcast_to: an operand of shape {tuple(x.shape)} cannot be "
                          f"broadcast to shape {shape}")
-    return _finish(rules.broadcast_to_p(x, shape=shape))
+    return _finish_view(rules.broadcast_to_p(x, shape=shape))
 
 
 def expand_dims(a, /, axis=0):
@@ -119,7 +127,7 @@ def expand_dims(a, /, axis=0):
     axes = normalize_axes(axis, x.ndim + n, "expand_dims")
     dims = iter(x.shape)
     shape = tuple(1 if i in axes else next(dims) for i in range(x.ndim + n))
-    return _finish(rules.reshape_p(x, shape=shape))
+    return _finish_view(rules.reshape_p(x, shape=shape))
 
 
 def squeeze(a, axis=None):
@@ -134,7 +142,7 @@ def squeeze(a, axis=None):
                 raise ValueError(f"squeeze: cannot squeeze axis {ax} of size {x.shape[ax]} "
                                  f"(shape {tuple(x.shape)}); only size-1 axes can be removed")
     shape = tuple(d for i, d in enumerate(x.shape) if i not in axes)
-    return _finish(rules.reshape_p(x, shape=shape))
+    return _finish_view(rules.reshape_p(x, shape=shape))
 
 
 def _sequence(arrays, fname):
