@@ -202,8 +202,10 @@ class Backend:
         """A 0-d array holding ``value`` with ``like``'s dtype, on ``like``'s device."""
         return self.xp.asarray(value, dtype=like.dtype, device=self.device(like))
 
-    def scalar(self, value, dtype, device=None):
-        """A 0-d array of ``value`` in ``dtype``."""
+    def scalar(self, value, dtype, device):
+        """A 0-d array of ``value`` in ``dtype`` on ``device``. The device has no default:
+        a constant left on the library's default device meets the operands of another
+        device (a CUDA tensor, array-api-strict's second device) and fails there."""
         return self.xp.asarray(value, dtype=dtype, device=device)
 
     def finish(self, x):

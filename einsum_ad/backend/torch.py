@@ -279,7 +279,7 @@ class TorchBackend(Backend):
     def const(self, value, like):
         return like.new_full((), value)
 
-    def scalar(self, value, dtype, device=None):
+    def scalar(self, value, dtype, device):
         return torch.full((), value, dtype=dtype, device=device)
 
     def zeros(self, shape, dtype=None, device=None):

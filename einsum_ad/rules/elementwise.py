@@ -496,8 +496,9 @@ def _dpow_base(a, b):
     zero cotangent into an infinite derivative, NaN again)."""
     both_zero = logical_and_p(equal_p(a, _zero_like(a)), equal_p(b, _zero_like(b)))
     safe_a = where_p(both_zero, const(1, a), a)
+    bv = _unwrap(b)
     one = const(1, b) if kind(b.dtype) != "b" else \
-        _of(_unwrap(b)).scalar(1, _of(_unwrap(b)).int8)  # bool b: b - 1 in int8
+        _of(bv).scalar(1, _of(bv).int8, _of(bv).device(bv))  # bool b: b - 1 in int8
     d = mul(b, powt_p(safe_a, sub_p(b, one)))
     return where_p(both_zero, _zero_like(d), d)
 

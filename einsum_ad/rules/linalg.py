@@ -165,7 +165,8 @@ def _resolution(w):
     if n == 0:
         return bk.zeros(tuple(wv.shape[:-1]) + (1, 1), dtype=real, device=bk.device(wv))
     top = bk.max(bk.abs(wv), axis=-1, keepdims=True)
-    return bk.multiply(bk.reshape(top, tuple(top.shape) + (1,)), bk.scalar(n * eps, real))
+    return bk.multiply(bk.reshape(top, tuple(top.shape) + (1,)),
+                       bk.scalar(n * eps, real, bk.device(wv)))
 
 
 def _reciprocal_above(d, tol):

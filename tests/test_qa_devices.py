@@ -1,0 +1,62 @@
+"""QA regressions: constants and conversions that landed on the library's default device.
+
+Every test runs on array-api-strict's second device ("device1"), which refuses to meet
+arrays of the default device: a constant the engine makes without the operands' device
+fails there (a CUDA tensor would fail alike), or, where nothing combines it, is handed out
+on the wrong device.
+"""
+
+import numpy as np
+import pytest
+
+import einsum_ad as ea
+
+xp = pytest.importorskip("array_api_strict")
+DEV = xp.Device("device1")
+RNG = np.random.default_rng(20)
+
+
+def _on(a):
+    return xp.asarray(np.asarray(a), device=DEV)
+
+
+def _host(a):
+    return np.from_dlpack(xp.asarray(a, device=xp.Device("CPU_DEVICE")))
+
+
+def _assert_on_device(*arrays):
+    for a in arrays:
+        assert a.device == DEV, a.device
+
+
+SQ = RNG.normal(size=(3, 3))
+SPD = SQ @ SQ.T + 3 * np.eye(3)
+GAP_FUNCTIONS = {  # derivatives that read the factorisation's resolution (_resolution)
+    "eigh": lambda a: ea.linalg.eigh(a)[1],
+    "eigvalsh": ea.linalg.eigvalsh,
+    "svd": lambda a: ea.linalg.svd(a, full_matrices=False)[0],
+    "svdvals": ea.linalg.svdvals,
+    "matrix_norm_nuc": lambda a: ea.linalg.matrix_norm(a, ord="nuc"),
+    "matrix_norm_2": lambda a: ea.linalg.matrix_norm(a, ord=2),
+    "cond": ea.linalg.cond,
+    "lstsq": lambda a: ea.linalg.lstsq(a, a[:, 0])[0],
+}
+
+
+@pytest.mark.parametrize("name", sorted(GAP_FUNCTIONS))
+def test_qa_linalg_derivative_tolerance_on_operand_device(name):
+    """The gap tolerance of the eigh/svd derivatives (``rules.linalg._resolution``) was a
+    0-d constant made by ``Backend.scalar`` without a device, so on the default device:
+    every derivative through eigh, eigvalsh, svd, svdvals, the nuclear and spectral norms,
+    cond and lstsq raised ValueError inside array-api-strict off its default device (a
+    CUDA tensor would meet a CPU constant). ``Backend.scalar`` now has no default device."""
+    f = GAP_FUNCTIONS[name]
+    a = _on(SPD)
+    out, vjp_fn = ea.vjp(f, a)
+    (g,) = vjp_fn(xp.ones(out.shape, dtype=out.dtype, device=DEV))
+    _, t = ea.jvp(f, (a,), (_on(np.eye(3)),))
+    _assert_on_device(out, g, t)
+    ref_out, ref_vjp = ea.vjp(f, SPD)
+    np.testing.assert_allclose(_host(g), ref_vjp(np.ones(np.shape(ref_out)))[0],
+                               rtol=1e-10, atol=1e-12)
+
