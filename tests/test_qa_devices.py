@@ -60,3 +60,30 @@ def test_qa_linalg_derivative_tolerance_on_operand_device(name):
     np.testing.assert_allclose(_host(g), ref_vjp(np.ones(np.shape(ref_out)))[0],
                                rtol=1e-10, atol=1e-12)
 
+
+
+INDEXED = {  # NumPy (or list) integer arrays as indices or counts, converted by the call
+    "take": (lambda a: ea.take(a, np.array([2, 0, 2]), axis=1),
+             lambda a: a[:, [2, 0, 2]]),
+    "take_list": (lambda a: ea.take(a, [1, 1], axis=0), lambda a: a[[1, 1]]),
+    "repeat": (lambda a: ea.repeat(a, np.array([1, 0, 2]), axis=1),
+               lambda a: a[:, [0, 2, 2]]),
+    "repeat_list": (lambda a: ea.repeat(a, [2, 1], axis=0), lambda a: a[[0, 0, 1]]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INDEXED))
+def test_qa_index_arrays_converted_onto_operand_device(name):
+    """``take``'s indices and ``repeat``'s counts, given as NumPy arrays or lists, were
+    converted by ``numpy.structure._index_array`` without the operand (its ``like`` was
+    optional), so onto the default device: off it, ``take`` raised array-api-strict's
+    ValueError and ``repeat`` its device mismatch, where indexing with the same NumPy
+    array works. The operand is now a required argument."""
+    f, ref = INDEXED[name]
+    a = _on(np.arange(6.0).reshape(2, 3))
+    out, vjp_fn = ea.vjp(f, a)
+    (g,) = vjp_fn(xp.ones(out.shape, dtype=out.dtype, device=DEV))
+    _assert_on_device(out, g)
+    plain = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(_host(out), ref(plain))
+    np.testing.assert_array_equal(_host(g), ea.grad(lambda a: ea.sum(f(a)))(plain))
