@@ -87,3 +87,29 @@ def test_qa_index_arrays_converted_onto_operand_device(name):
     plain = np.arange(6.0).reshape(2, 3)
     np.testing.assert_array_equal(_host(out), ref(plain))
     np.testing.assert_array_equal(_host(g), ea.grad(lambda a: ea.sum(f(a)))(plain))
+
+
+X = np.arange(6.0).reshape(2, 3) + 0.5
+SCALAR_PARTNERS = {  # a Python or NumPy scalar joining the operand through _check_operand
+    "diff_prepend": lambda a: ea.diff(a, prepend=0.0),
+    "diff_append_numpy": lambda a: ea.diff(a, axis=0, append=np.float64(1.0)),
+    "logsumexp_b": lambda a: ea.logsumexp(a, axis=1, b=2.0),
+    "logsumexp_b_numpy": lambda a: ea.logsumexp(a, b=np.float64(0.5)),
+    "var_mean": lambda a: ea.var(a, axis=1, mean=1.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCALAR_PARTNERS))
+def test_qa_scalar_arguments_converted_onto_operand_device(name):
+    """``diff``'s ``prepend``/``append``, ``logsumexp``'s ``b`` and ``var``'s ``mean`` are
+    converted to the operand's library by ``_check_operand(..., like=)``, whose ``like``
+    was a backend: the conversion landed on the library's default device and the call
+    raised ValueError inside array-api-strict off it. ``like`` is now the operand."""
+    f = SCALAR_PARTNERS[name]
+    a = _on(X)
+    out, vjp_fn = ea.vjp(f, a)
+    (g,) = vjp_fn(xp.ones(out.shape, dtype=out.dtype, device=DEV))
+    _assert_on_device(out, g)
+    ref_out, ref_vjp = ea.vjp(f, X)
+    np.testing.assert_allclose(_host(out), ref_out, rtol=1e-12)
+    np.testing.assert_allclose(_host(g), ref_vjp(np.ones(np.shape(ref_out)))[0], rtol=1e-12)

@@ -276,7 +276,7 @@ def unstack(x, /, *, axis=0):
 def _edge(value, a, ax, fname, what):
     """``prepend``/``append`` as an array joinable to ``a`` along ``ax``: a scalar or a
     0-d array is broadcast to ``a``'s shape with size 1 along the axis (numpy's rule)."""
-    v = _check_operand(value, 0, fname, what, like=_backend_of(a))
+    v = _check_operand(value, 0, fname, what, like=a)
     if v.ndim == 0:
         shape = tuple(1 if i == ax else d for i, d in enumerate(a.shape))
         v = rules.broadcast_to_p(v, shape=shape)

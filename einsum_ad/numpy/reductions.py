@@ -146,7 +146,7 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
         np.float64(0.6931471805599453)
     """
     x = _check_operand(a, 0, "logsumexp")
-    w = None if b is None else _check_operand(b, 1, "logsumexp", like=_backend_of(x))
+    w = None if b is None else _check_operand(b, 1, "logsumexp", like=x)
     if w is not None:
         try:
             shape = _broadcast("logsumexp", tuple(x.shape), tuple(w.shape))

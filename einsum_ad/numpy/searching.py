@@ -130,11 +130,11 @@ def searchsorted(x1, x2, /, side="left", sorter=None):
     if isinstance(v, (bool, int, float, complex)):
         v = bk.scalar(v, bk.weak_dtype(a.dtype, v), bk.device(a))
     else:
-        v = unwrap(_check_operand(v, 1, "searchsorted", like=bk))
+        v = unwrap(_check_operand(v, 1, "searchsorted", like=a))
     dt = bk.result_type(a.dtype, v.dtype)
     a, v = bk.astype(a, dt), bk.astype(v, dt)
     if sorter is not None:
-        sorter = unwrap(_check_operand(sorter, 2, "searchsorted", "sorter", like=bk))
+        sorter = unwrap(_check_operand(sorter, 2, "searchsorted", "sorter", like=a))
         if _kind(sorter.dtype) not in "iu" or tuple(sorter.shape) != tuple(a.shape):
             raise ValueError(f"searchsorted: sorter must be integers of x1's shape "
                              f"{tuple(a.shape)}, got dtype {sorter.dtype} and shape "
