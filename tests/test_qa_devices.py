@@ -113,3 +113,16 @@ def test_qa_scalar_arguments_converted_onto_operand_device(name):
     ref_out, ref_vjp = ea.vjp(f, X)
     np.testing.assert_allclose(_host(out), ref_out, rtol=1e-12)
     np.testing.assert_allclose(_host(g), ref_vjp(np.ones(np.shape(ref_out)))[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("obj", [[1.0, 2.0], 3, np.arange(2.0)], ids=["list", "int", "numpy"])
+def test_qa_asarray_like_puts_new_arrays_on_like_device(obj):
+    """``asarray(obj, like=x)`` made ``obj`` an array of ``x``'s library but on the
+    library's default device (it passed ``device=None`` on), unlike ``zeros(like=x)``,
+    ``full(like=x)`` and the other creation functions, which use ``x``'s device: a silent
+    wrong device, found only when the array met ``x``."""
+    x = _on([1.0])
+    out = ea.asarray(obj, like=x)
+    _assert_on_device(out)
+    np.testing.assert_array_equal(_host(out), np.asarray(obj))
+    _assert_on_device(ea.add(ea.astype(out, x.dtype), x))
