@@ -126,3 +126,18 @@ def test_qa_asarray_like_puts_new_arrays_on_like_device(obj):
     _assert_on_device(out)
     np.testing.assert_array_equal(_host(out), np.asarray(obj))
     _assert_on_device(ea.add(ea.astype(out, x.dtype), x))
+
+
+@pytest.mark.parametrize("shape", [(3, 0), (0, 0), (2, 0, 4)])
+def test_qa_rank_of_empty_matrices_on_operand_device(shape):
+    """``matrix_rank`` and ``lstsq``'s rank of matrices with no singular values (a zero
+    dimension) were zeros made without a device: handed out on the library's default
+    device while every other result of the call is on the operand's."""
+    a = _on(np.ones(shape))
+    rank = ea.linalg.matrix_rank(a)
+    _assert_on_device(rank)
+    np.testing.assert_array_equal(_host(rank), np.linalg.matrix_rank(np.ones(shape)))
+    if len(shape) == 2:
+        x, res, lrank, s = ea.linalg.lstsq(a, _on(np.ones(shape[0])))
+        _assert_on_device(x, res, lrank, s)
+        assert int(_host(lrank)) == 0
