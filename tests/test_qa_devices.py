@@ -141,3 +141,23 @@ def test_qa_rank_of_empty_matrices_on_operand_device(shape):
         x, res, lrank, s = ea.linalg.lstsq(a, _on(np.ones(shape[0])))
         _assert_on_device(x, res, lrank, s)
         assert int(_host(lrank)) == 0
+
+
+@pytest.mark.xfail(strict=True, reason="transforms/_args.py (another helper's): check_cotangent "
+                   "and check_tangent convert a Python scalar with bk.asarray(c) (no device); "
+                   "the fix is bk.asarray(c, device=bk.device(like)) / "
+                   "bk.asarray(t, device=bk.device(unwrap(x)))")
+@pytest.mark.parametrize("mode", ["vjp", "jvp"])
+def test_qa_python_scalar_cotangent_and_tangent_on_primal_device(mode):
+    """A Python number given as the cotangent of a 0-d output (``vjp_fn(1.0)``) or as the
+    tangent of a 0-d primal is converted by ``transforms._args`` with ``bk.asarray`` and no
+    device: off the default device the backward pass raises array-api-strict's
+    ValueError, while a NumPy scalar in the same place is converted onto the device."""
+    x = _on(2.0)
+    if mode == "vjp":
+        _, vjp_fn = ea.vjp(lambda x: x * x, x)
+        (d,) = vjp_fn(1.0)
+    else:
+        _, d = ea.jvp(lambda x: x * x, (x,), (1.0,))
+    _assert_on_device(d)
+    assert float(_host(d)) == 4.0
