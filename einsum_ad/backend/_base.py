@@ -9,6 +9,7 @@ ownership. A library module subclasses it and overrides what it can do faster.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import math
 
@@ -43,6 +44,9 @@ STANDARD_FUNCTIONS = (
     "matmul", "matrix_transpose", "tensordot", "vecdot",
     "astype", "can_cast", "finfo", "iinfo", "isdtype", "result_type",
 )
+
+UniqueAllResult = collections.namedtuple(
+    "UniqueAllResult", ["values", "indices", "inverse_indices", "counts"])
 
 DTYPE_NAMES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
                "uint64", "float32", "float64", "complex64", "complex128")
@@ -457,6 +461,33 @@ class Backend:
         """The inverse of the permutation ``perm`` holds in every lane along ``axis``
         (``inv[perm[k]] = k``). Generic: a sort of the distinct indices."""
         return self.astype(self.argsort(perm, axis=axis, stable=False), perm.dtype)
+
+    def unique_all_by_sort(self, x):
+        """The standard's ``unique_all(x)`` from a stable sort, for a namespace that lacks
+        one (array-api-compat's torch namespace raises NotImplementedError): the unique
+        values of the flattened ``x`` in ascending order, the index of each one's first
+        occurrence, the inverse indices (``x``'s shape) and the counts. NaNs are distinct
+        (``NaN != NaN`` starts a new group), and equal values (``-0.0`` and ``0.0``) keep
+        the first one met, as NumPy's."""
+        flat = self.reshape(x, (-1,))
+        n = flat.shape[0]
+        dev = self.device(x)
+        order = self.astype(self.argsort(flat, stable=True), self.index_dtype)
+        s = self.take(flat, order)
+        if n == 0:
+            empty = self.zeros((0,), dtype=self.index_dtype, device=dev)
+            return UniqueAllResult(s, empty, self.reshape(empty, tuple(x.shape)), empty)
+        first = self.concat([self.ones((1,), dtype=self.bool, device=dev),
+                             self.not_equal(s[1:], s[:-1])])
+        group = self.subtract(self.cumulative_sum(self.astype(first, self.index_dtype)),
+                              self.scalar(1, self.index_dtype, dev))
+        starts = self.astype(self.nonzero(first)[0], self.index_dtype)
+        ends = self.concat([starts[1:], self.full((1,), n, dtype=self.index_dtype,
+                                                  device=dev)])
+        inverse = self.take(group, self.inverse_permutation(order, 0))
+        return UniqueAllResult(self.take(s, starts), self.take(order, starts),
+                               self.reshape(inverse, tuple(x.shape)),
+                               self.subtract(ends, starts))
 
     def take_along(self, x, indices, axis):
         """``x``'s elements at ``indices`` (same rank) along ``axis``."""
