@@ -557,12 +557,14 @@ class Backend:
     # from one triangle), so it does not matter which triangle a library reads.
 
     def _linalg(self, fname):
-        """The namespace's ``linalg.<fname>``; TypeError naming the backend when absent."""
+        """The namespace's ``linalg.<fname>``, raising ``numpy.linalg.LinAlgError`` (the
+        namespace's ``ea.linalg.LinAlgError``) where the library raises a LinAlgError of its
+        own (torch's is a RuntimeError); TypeError naming the backend when absent."""
         found = getattr(getattr(self.xp, "linalg", None), fname, None)
         if found is None:
             raise TypeError(f"the {self.name} backend has no linalg.{fname} (its namespace "
                             "lacks the array API's linear algebra extension)")
-        return found
+        return _numpy_linalg_errors(found)
 
     def linalg_inv(self, x):
         """The inverse of each square matrix."""
@@ -622,6 +624,21 @@ class Backend:
         """The pseudo-inverse of each matrix; singular values at most ``rtol`` times the
         largest are taken as zero (None: the standard's ``max(M, N) * eps``)."""
         return self._linalg("pinv")(x, rtol=rtol)
+
+
+def _numpy_linalg_errors(f):
+    """``f``, with a library's own LinAlgError (a class of that name, such as torch's
+    ``torch.linalg.LinAlgError``) raised as NumPy's, which every backend raises alike."""
+    def call(*args, **kwargs):
+        try:
+            return f(*args, **kwargs)
+        except _np.linalg.LinAlgError:
+            raise
+        except Exception as exc:
+            if type(exc).__name__.lstrip("_") != "LinAlgError":
+                raise
+            raise _np.linalg.LinAlgError(str(exc)) from exc
+    return call
 
 
 def _dtype_key(dtype):
