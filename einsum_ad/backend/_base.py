@@ -9,6 +9,7 @@ ownership. A library module subclasses it and overrides what it can do faster.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import math
 
@@ -43,6 +44,9 @@ STANDARD_FUNCTIONS = (
     "matmul", "matrix_transpose", "tensordot", "vecdot",
     "astype", "can_cast", "finfo", "iinfo", "isdtype", "result_type",
 )
+
+UniqueAllResult = collections.namedtuple(
+    "UniqueAllResult", ["values", "indices", "inverse_indices", "counts"])
 
 DTYPE_NAMES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
                "uint64", "float32", "float64", "complex64", "complex128")
@@ -207,8 +211,10 @@ class Backend:
         """A 0-d array holding ``value`` with ``like``'s dtype, on ``like``'s device."""
         return self.xp.asarray(value, dtype=like.dtype, device=self.device(like))
 
-    def scalar(self, value, dtype, device=None):
-        """A 0-d array of ``value`` in ``dtype``."""
+    def scalar(self, value, dtype, device):
+        """A 0-d array of ``value`` in ``dtype`` on ``device``. The device has no default:
+        a constant left on the library's default device meets the operands of another
+        device (a CUDA tensor, array-api-strict's second device) and fails there."""
         return self.xp.asarray(value, dtype=dtype, device=device)
 
     def finish(self, x):
@@ -467,6 +473,33 @@ class Backend:
         (``inv[perm[k]] = k``). Generic: a sort of the distinct indices."""
         return self.astype(self.argsort(perm, axis=axis, stable=False), perm.dtype)
 
+    def unique_all_by_sort(self, x):
+        """The standard's ``unique_all(x)`` from a stable sort, for a namespace that lacks
+        one (array-api-compat's torch namespace raises NotImplementedError): the unique
+        values of the flattened ``x`` in ascending order, the index of each one's first
+        occurrence, the inverse indices (``x``'s shape) and the counts. NaNs are distinct
+        (``NaN != NaN`` starts a new group), and equal values (``-0.0`` and ``0.0``) keep
+        the first one met, as NumPy's."""
+        flat = self.reshape(x, (-1,))
+        n = flat.shape[0]
+        dev = self.device(x)
+        order = self.astype(self.argsort(flat, stable=True), self.index_dtype)
+        s = self.take(flat, order)
+        if n == 0:
+            empty = self.zeros((0,), dtype=self.index_dtype, device=dev)
+            return UniqueAllResult(s, empty, self.reshape(empty, tuple(x.shape)), empty)
+        first = self.concat([self.ones((1,), dtype=self.bool, device=dev),
+                             self.not_equal(s[1:], s[:-1])])
+        group = self.subtract(self.cumulative_sum(self.astype(first, self.index_dtype)),
+                              self.scalar(1, self.index_dtype, dev))
+        starts = self.astype(self.nonzero(first)[0], self.index_dtype)
+        ends = self.concat([starts[1:], self.full((1,), n, dtype=self.index_dtype,
+                                                  device=dev)])
+        inverse = self.take(group, self.inverse_permutation(order, 0))
+        return UniqueAllResult(self.take(s, starts), self.take(order, starts),
+                               self.reshape(inverse, tuple(x.shape)),
+                               self.subtract(ends, starts))
+
     def take_along(self, x, indices, axis):
         """``x``'s elements at ``indices`` (same rank) along ``axis``."""
         return self.take_along_axis(x, indices, axis=axis)
@@ -535,12 +568,14 @@ class Backend:
     # from one triangle), so it does not matter which triangle a library reads.
 
     def _linalg(self, fname):
-        """The namespace's ``linalg.<fname>``; TypeError naming the backend when absent."""
+        """The namespace's ``linalg.<fname>``, raising ``numpy.linalg.LinAlgError`` (the
+        namespace's ``ea.linalg.LinAlgError``) where the library raises a LinAlgError of its
+        own (torch's is a RuntimeError); TypeError naming the backend when absent."""
         found = getattr(getattr(self.xp, "linalg", None), fname, None)
         if found is None:
             raise TypeError(f"the {self.name} backend has no linalg.{fname} (its namespace "
                             "lacks the array API's linear algebra extension)")
-        return found
+        return _numpy_linalg_errors(found)
 
     def linalg_inv(self, x):
         """The inverse of each square matrix."""
@@ -600,6 +635,21 @@ class Backend:
         """The pseudo-inverse of each matrix; singular values at most ``rtol`` times the
         largest are taken as zero (None: the standard's ``max(M, N) * eps``)."""
         return self._linalg("pinv")(x, rtol=rtol)
+
+
+def _numpy_linalg_errors(f):
+    """``f``, with a library's own LinAlgError (a class of that name, such as torch's
+    ``torch.linalg.LinAlgError``) raised as NumPy's, which every backend raises alike."""
+    def call(*args, **kwargs):
+        try:
+            return f(*args, **kwargs)
+        except _np.linalg.LinAlgError:
+            raise
+        except Exception as exc:
+            if type(exc).__name__.lstrip("_") != "LinAlgError":
+                raise
+            raise _np.linalg.LinAlgError(str(exc)) from exc
+    return call
 
 
 def _dtype_key(dtype):

@@ -107,7 +107,7 @@ class CupyBackend(Backend):
         with like.device:
             return cupy.asarray(value, dtype=like.dtype)
 
-    def scalar(self, value, dtype, device=None):
+    def scalar(self, value, dtype, device):
         with _on(device):
             return cupy.asarray(value, dtype=dtype)
 

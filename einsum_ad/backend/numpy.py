@@ -115,7 +115,7 @@ class NumpyBackend(Backend):
     def const(self, value, like):
         return np.asarray(value, dtype=like.dtype)
 
-    def scalar(self, value, dtype, device=None):
+    def scalar(self, value, dtype, device):
         return np.asarray(value, dtype=dtype)
 
     def zeros(self, shape, dtype=None, device=None):

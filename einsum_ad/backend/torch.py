@@ -175,6 +175,7 @@ class TorchBackend(Backend):
 
     name = "torch"
     einsum = staticmethod(_einsum)
+    unique_all = Backend.unique_all_by_sort  # array-api-compat's raises NotImplementedError
 
     def __init__(self, xp):
         super().__init__(xp, "torch")
@@ -290,7 +291,7 @@ class TorchBackend(Backend):
     def const(self, value, like):
         return like.new_full((), value)
 
-    def scalar(self, value, dtype, device=None):
+    def scalar(self, value, dtype, device):
         return torch.full((), value, dtype=dtype, device=device)
 
     def zeros(self, shape, dtype=None, device=None):

@@ -12,6 +12,8 @@ numpy-style methods.
 
 from __future__ import annotations
 
+import sys
+
 from .. import backend as _backend
 from ..core import Tracer, unwrap
 
@@ -292,6 +294,15 @@ def _install_operators():
     T.__pos__ = lambda s: s
     T.__pow__ = lambda s, o: power(s, o)
     T.__rpow__ = lambda s, o: power(o, s)
+    # the array API's other operators: remainder (differentiable), floor division and the
+    # bitwise ones (integer or boolean results, derivative zero)
+    for name, fn in (("mod", remainder), ("floordiv", floor_divide), ("and", bitwise_and),
+                     ("or", bitwise_or), ("xor", bitwise_xor), ("lshift", bitwise_left_shift),
+                     ("rshift", bitwise_right_shift)):
+        setattr(T, f"__{name}__", lambda s, o, fn=fn: fn(s, o))
+        setattr(T, f"__r{name}__", lambda s, o, fn=fn: fn(o, s))
+    T.__invert__ = lambda s: bitwise_invert(s)
+    T.__array_namespace__ = _array_namespace
     T.T = property(lambda s: transpose(s))
     T.__abs__ = lambda s: abs(s)
     T.__getitem__ = lambda s, key: getitem(s, key)
@@ -325,6 +336,18 @@ def _install_operators():
     T.argmin = lambda s, axis=None, out=None, *, keepdims=False: _arg(
         "argmin", _no_out(s, out, "argmin"), axis, keepdims)
     T.mT = property(lambda s: matrix_transpose(s))
+
+
+def _array_namespace(s, /, *, api_version=None):
+    """The array API's ``x.__array_namespace__()``: this namespace, which implements the
+    standard's ``__array_api_version__`` (and accepts the earlier versions' names)."""
+    if api_version is not None and api_version not in _API_VERSIONS:
+        raise ValueError(f"__array_namespace__: api_version {api_version!r} is not one of "
+                         f"{_API_VERSIONS}")
+    return sys.modules[__name__]
+
+
+_API_VERSIONS = ("2021.12", "2022.12", "2023.12", __array_api_version__)
 
 
 def _arg(name, s, axis, keepdims):
@@ -363,7 +386,11 @@ def _ufunc_operators():
     scalar) calls when it meets a traced value in ``a + x``, ``a @ x``, ``a < x``..."""
     return {"add": add, "subtract": subtract, "multiply": multiply, "true_divide": divide,
             "divide": divide, "matmul": matmul, "power": power, "negative": negative,
-            "positive": lambda x: x, "absolute": abs, "less": less,
+            "positive": lambda x: x, "absolute": abs, "remainder": remainder,
+            "floor_divide": floor_divide, "bitwise_and": bitwise_and,
+            "bitwise_or": bitwise_or, "bitwise_xor": bitwise_xor, "invert": bitwise_invert,
+            "left_shift": bitwise_left_shift, "right_shift": bitwise_right_shift,
+            "less": less,
             "less_equal": less_equal, "greater": greater, "greater_equal": greater_equal,
             "equal": equal, "not_equal": not_equal}
 

@@ -21,11 +21,16 @@ _kind = _backend.kind
 
 def _check_operand(x, k, fname="einsum", what="operand", like=None):
     """A traced value as it is; a plain operand as an array of its library (lists and
-    Python scalars read as NumPy arrays, or as ``like``'s backend when given). Non-numeric
+    Python scalars read as NumPy arrays, or, when ``like`` (the call's other operand, an
+    array or a traced value) is given, as arrays of its library on its device). Non-numeric
     ones raise TypeError naming ``what`` ``k`` of ``fname``."""
     if isinstance(x, Tracer):
         return x
-    return _backend.to_array(x, k, fname, what, like)
+    if like is None:
+        return _backend.to_array(x, k, fname, what)
+    v = unwrap(like)
+    bk = _of(v)
+    return _backend.to_array(x, k, fname, what, bk, bk.device(v))
 
 
 def _backend_of(x):

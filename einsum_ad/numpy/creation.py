@@ -634,7 +634,8 @@ def asarray(obj, /, dtype=None, order=None, *, device=None, copy=None, like=None
             change of dtype, library or device, a Python sequence); None copies only when
             needed.
         order: numpy's memory order (NumPy only).
-        like: numpy's ``like=``: Python values become arrays of its library.
+        like: numpy's ``like=``: Python values (and other libraries' arrays) become
+            arrays of its library, on its device.
 
     Returns:
         An array; a traced ``obj`` stays traced (a ``dtype`` casts it, differentiably; it
@@ -675,6 +676,8 @@ def asarray(obj, /, dtype=None, order=None, *, device=None, copy=None, like=None
                              f"{bk.name} needs a copy")
         obj = src.to_numpy(obj)
         copy = None
+    if src is not bk:  # made anew by bk: on like's device, as the other creation functions
+        device = _device(bk, device, like)
     kwargs = {} if order is None or bk is not _backend.default() else {"order": order}
     try:
         out = bk.asarray(obj, dtype=dt, device=device, copy=copy, **kwargs)

@@ -205,7 +205,7 @@ def repeat(x, repeats, /, axis=None):
     if isinstance(repeats, int):
         r = repeats
     else:  # counts are integers: a traced one is read for its value (no derivative)
-        counts = _index_array(repeats, bk)
+        counts = _index_array(repeats, bk, unwrap(a))
         if _kind(counts.dtype) not in "iu" or len(counts.shape) > 1:
             raise TypeError(f"repeat: repeats must be an int or a 1-D array of ints, got "
                             f"dtype {counts.dtype} and shape {tuple(counts.shape)}")
@@ -278,7 +278,7 @@ def unstack(x, /, *, axis=0):
 def _edge(value, a, ax, fname, what):
     """``prepend``/``append`` as an array joinable to ``a`` along ``ax``: a scalar or a
     0-d array is broadcast to ``a``'s shape with size 1 along the axis (numpy's rule)."""
-    v = _check_operand(value, 0, fname, what, like=_backend_of(a))
+    v = _check_operand(value, 0, fname, what, like=a)
     if v.ndim == 0:
         shape = tuple(1 if i == ax else d for i, d in enumerate(a.shape))
         v = rules.broadcast_to_p(v, shape=shape)
@@ -354,7 +354,7 @@ def take(x, indices, /, axis=None, out=None, mode="raise"):
         raise ValueError("take: a 0-d array has no axis to take along")
     ax = _axis(axis, a.ndim, "take")
     bk = _backend_of(a)
-    idx = _index_array(indices, bk)
+    idx = _index_array(indices, bk, unwrap(a))
     if _kind(idx.dtype) not in "iu":
         raise IndexError(f"take: indices must be integers, got dtype {idx.dtype}")
     idx = bk.astype(idx, bk.index_dtype)

@@ -58,7 +58,7 @@ def _extremum(prim, pair_prim, name, a, axis, out, keepdims, initial, where):
         if initial is _NOVALUE:
             raise ValueError(f"{name}: where= needs initial= (the {name} of no elements is "
                              "undefined, and where= may select none)")
-        x = where_p(mask, x, initial)
+        x = where_p(mask, x, _never_wins(name, x, initial))
     if builtins.any(x.shape[ax] == 0 for ax in axes):
         if initial is _NOVALUE:
             raise ValueError(f"{name}: zero-size reduction over axis {axis} of an array of "
@@ -71,6 +71,27 @@ def _extremum(prim, pair_prim, name, a, axis, out, keepdims, initial, where):
     if initial is not _NOVALUE:
         res = pair_prim(res, initial)
     return store_out(res, out, name)
+
+
+def _never_wins(name, x, initial):
+    """What the unselected elements of a ``where=`` reduction become: the lowest value of
+    ``x``'s dtype for ``max`` (-inf), the highest for ``min``, so that they tie with no
+    selected element (``initial`` takes part once, through ``maximum``/``minimum``). Were
+    they ``initial`` itself, a selected maximum equal to ``initial`` would share its
+    derivative with every unselected element. Complex values (ordered by numpy
+    lexicographically) keep ``initial``."""
+    kd = _kind(x.dtype)
+    high = name == "min"
+    if kd == "f":
+        value = math.inf if high else -math.inf
+    elif kd in "iu":
+        info = _backend_of(x).iinfo(x.dtype)
+        value = int(info.max if high else info.min)
+    elif kd == "b":
+        value = high
+    else:
+        return initial
+    return _scalar_like(value, x, name, "initial")
 
 
 def max(a, /, axis=None, out=None, keepdims=False, initial=_NOVALUE, where=True):
@@ -146,7 +167,7 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
         np.float64(0.6931471805599453)
     """
     x = _check_operand(a, 0, "logsumexp")
-    w = None if b is None else _check_operand(b, 1, "logsumexp", like=_backend_of(x))
+    w = None if b is None else _check_operand(b, 1, "logsumexp", like=x)
     if w is not None:
         try:
             shape = _broadcast("logsumexp", tuple(x.shape), tuple(w.shape))

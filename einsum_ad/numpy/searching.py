@@ -1,12 +1,13 @@
 """Searching, sets, sorting and truth values: ``argmax``, ``argmin``, ``count_nonzero``,
 ``nonzero``, ``searchsorted``, ``unique_*``, ``argsort``, ``sort``, ``all``, ``any``.
 
-Their results are integers or booleans (positions, counts, orders, truth values; and the
-values of the unique elements): computed on the value underneath every level of tracing,
-they are constants of any trace, with derivative zero. ``sort`` is the exception: its
-values are ``x`` gathered by the sorting permutation (a primitive whose derivative
-gathers back by the inverse permutation), so tied elements receive their derivatives
-through the same permutation that placed them. The lengths of ``nonzero``'s and the
+Their results are integers or booleans (positions, counts, orders, truth values):
+computed on the value underneath every level of tracing, they are constants of any
+trace, with derivative zero. The values are the exceptions: ``sort``'s are ``x``
+gathered by the sorting permutation (a primitive whose derivative gathers back by the
+inverse permutation), so tied elements receive their derivatives through the same
+permutation that placed them; the ``unique_*`` values are ``x`` gathered at each value's
+first occurrence. The lengths of ``nonzero``'s and the
 ``unique_*`` results depend on the values: a lazy backend computes them here. The
 standard's signatures (``x`` positional-only), with numpy's ``out``, ``kind``,
 ``order``, ``where`` and ``axis=None`` flattening beside them.
@@ -30,6 +31,7 @@ from ._args import (
     normalize_axes,
     store_out,
 )
+from .manipulation import gather_along
 
 _kind = _backend.kind
 
@@ -130,11 +132,11 @@ def searchsorted(x1, x2, /, side="left", sorter=None):
     if isinstance(v, (bool, int, float, complex)):
         v = bk.scalar(v, bk.weak_dtype(a.dtype, v), bk.device(a))
     else:
-        v = unwrap(_check_operand(v, 1, "searchsorted", like=bk))
+        v = unwrap(_check_operand(v, 1, "searchsorted", like=a))
     dt = bk.result_type(a.dtype, v.dtype)
     a, v = bk.astype(a, dt), bk.astype(v, dt)
     if sorter is not None:
-        sorter = unwrap(_check_operand(sorter, 2, "searchsorted", "sorter", like=bk))
+        sorter = unwrap(_check_operand(sorter, 2, "searchsorted", "sorter", like=a))
         if _kind(sorter.dtype) not in "iu" or tuple(sorter.shape) != tuple(a.shape):
             raise ValueError(f"searchsorted: sorter must be integers of x1's shape "
                              f"{tuple(a.shape)}, got dtype {sorter.dtype} and shape "
@@ -145,43 +147,60 @@ def searchsorted(x1, x2, /, side="left", sorter=None):
 # --------------------------------------------------------------------------------- sets
 
 
+def _unique(name, x):
+    """``name``'s result (a ``unique_*`` function of the backend) for ``x``. Of a traced
+    ``x`` the unique values are ``x`` (flattened) gathered at each value's first
+    occurrence (``unique_all``'s indices): an indexing node, so the derivative of a unique
+    value goes to the element it was read from (to the first of equal elements, as in
+    JAX); the indices, inverse indices and counts are constants."""
+    a = _check_operand(x, 0, name)
+    v = unwrap(a)
+    bk = _backend_of(v)
+    res = getattr(bk, name)(v)
+    if not isinstance(a, Tracer):
+        return res
+    first = (res if name == "unique_all" else bk.unique_all(v)).indices
+    values = gather_along(reshape_p(a, shape=(_size(a.shape),)), first, 0)
+    return values if name == "unique_values" else res._replace(values=values)
+
+
 def unique_all(x, /):
     """The unique elements of ``x`` (flattened) with the index of each one's first
     occurrence, the inverse indices (``x``'s shape) and the counts: a named tuple
     ``(values, indices, inverse_indices, counts)``. NaNs are distinct, as the standard
-    says. Constants, also for traced ``x``.
+    says. The values of a traced ``x`` are differentiable (each one's derivative goes to
+    its first occurrence); the other results are integer constants.
 
     Examples:
         >>> import numpy as np, einsum_ad as ea
         >>> ea.unique_all(np.array([3, 1, 3])).counts
         array([1, 2])
+        >>> ea.grad(lambda x: ea.sum(ea.unique_all(x).values ** 2))(np.array([3.0, 1.0, 3.0]))
+        array([6., 2., 0.])
     """
-    v = _value(x, "unique_all")
-    return _backend_of(v).unique_all(v)
+    return _unique("unique_all", x)
 
 
 def unique_counts(x, /):
     """``(values, counts)`` of the unique elements (see :func:`unique_all`)."""
-    v = _value(x, "unique_counts")
-    return _backend_of(v).unique_counts(v)
+    return _unique("unique_counts", x)
 
 
 def unique_inverse(x, /):
-    """``(values, inverse_indices)``: ``values[inverse_indices]`` is ``x``."""
-    v = _value(x, "unique_inverse")
-    return _backend_of(v).unique_inverse(v)
+    """``(values, inverse_indices)``: ``values[inverse_indices]`` is ``x`` (see
+    :func:`unique_all`)."""
+    return _unique("unique_inverse", x)
 
 
 def unique_values(x, /):
-    """The unique elements of ``x`` (flattened), as a constant array.
+    """The unique elements of ``x`` (flattened), sorted (see :func:`unique_all`).
 
     Examples:
         >>> import numpy as np, einsum_ad as ea
         >>> ea.unique_values(np.array([[2, 1], [1, 2]]))
         array([1, 2])
     """
-    v = _value(x, "unique_values")
-    return _backend_of(v).unique_values(v)
+    return _unique("unique_values", x)
 
 
 # ------------------------------------------------------------------------------ sorting

@@ -215,7 +215,7 @@ def _variance(name, x, axis, dtype, ddof, keepdims, where, mean, correction):
     if mean is None:
         m = _mean(a, axis=axes, keepdims=True, where=True if mask is None else mask)
     else:
-        m = _check_operand(mean, 1, name, "mean", like=bk)
+        m = _check_operand(mean, 1, name, "mean", like=a)
     d = rules.sub_p(a, m)
     if _kind(d.dtype) == "c":  # |d|**2 = Re(d conj(d)): real, in d's precision
         sq = astype_p(mul(d, conj_p(d)), dtype=bk.real_dtype(d.dtype))

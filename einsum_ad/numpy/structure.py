@@ -244,15 +244,16 @@ def _consumed(k) -> int:
     return 1
 
 
-def _index_array(k, bk, like=None):
+def _index_array(k, bk, like):
     """An index entry that is no int, slice, None or Ellipsis, as an array of ``bk``: a
-    list or a NumPy array is converted (onto ``like``'s device); a traced array is used by
-    its value (an index has no derivative)."""
+    list or a NumPy array is converted onto the device of ``like`` (the indexed array's
+    value: no default, since the library's default device may not be the operand's); a
+    traced array is used by its value (an index has no derivative)."""
     v = unwrap(k)
     b = _of(v)
     if b is None:
         try:
-            v = bk.asarray(v) if like is None else bk.asarray(v, device=bk.device(like))
+            v = bk.asarray(v, device=bk.device(like))
         except (TypeError, ValueError) as exc:
             raise IndexError(f"indexing: {type(k).__name__} is not a valid index: {exc}") \
                 from None
@@ -264,10 +265,10 @@ def _index_array(k, bk, like=None):
     return v
 
 
-def normalize_index(key, shape, bk=None, like=None) -> tuple:
-    """A numpy index into an array of ``shape`` (of backend ``bk``, default NumPy), as a
-    tuple of slices, ints, None, Ellipsis and integer arrays of ``bk`` (on the device of
-    ``like``, the indexed array, when given).
+def normalize_index(key, shape, bk, like) -> tuple:
+    """A numpy index into an array of ``shape`` (of backend ``bk``), as a tuple of slices,
+    ints, None, Ellipsis and integer arrays of ``bk`` on the device of ``like``, the
+    indexed array's value.
 
     Boolean arrays become their ``nonzero()`` integer arrays (numpy's own definition), after
     checking their shape against the axes they cover; traced integer or boolean arrays are
@@ -275,7 +276,6 @@ def normalize_index(key, shape, bk=None, like=None) -> tuple:
     by its values: on a lazy backend (Dask) a mask of that backend is computed at this
     point (a NumPy mask is read on the host, and its integer arrays converted).
     """
-    bk = _backend.default() if bk is None else bk
     key = key if isinstance(key, tuple) else (key,)
     entries = []
     for k in key:

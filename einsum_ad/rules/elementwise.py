@@ -150,11 +150,14 @@ pow_p = Primitive("power", _pow_impl)
 
 
 def _dpow(x, exponent):
+    """d(x**e)/dx = e x**(e-1), in the power's dtype (a complex exponent makes a real
+    ``x``'s power complex: the constant e cannot take ``x``'s dtype)."""
     if exponent == 0:
         return None
     if exponent == 1:
         return const(1, x)
-    return mul(pow_p(x, exponent=exponent - 1), const(exponent, x))
+    p = pow_p(x, exponent=exponent - 1)
+    return mul(p, const(exponent, p))
 
 
 @pow_p.def_vjp

@@ -269,7 +269,8 @@ def matrix_rank(A, tol=None, hermitian=False, *, rtol=None):
         v = hermitian_part(v, lower=True)
     s = bk.linalg_svdvals(v)
     if s.shape[-1] == 0:
-        return _finish(bk.zeros(tuple(s.shape[:-1]), dtype=bk.default_int))
+        return _finish(bk.zeros(tuple(s.shape[:-1]), dtype=bk.default_int,
+                                device=bk.device(v)))
     if tol is not None:
         threshold = _cutoff(tol, v, "matrix_rank", "tol")
     else:
@@ -322,7 +323,7 @@ def lstsq(a, b, rcond=None):
     if sv.shape[-1]:
         rank = _rank(sv, bk.multiply(bk.max(sv, axis=-1), cut), bk)
     else:
-        rank = bk.zeros((), dtype=bk.default_int)
+        rank = bk.zeros((), dtype=bk.default_int, device=bk.device(sv))
     full = int(rank) == n and m > n  # the residuals' shape depends on the rank's value
     if full:
         res = _squared_norms(sub_p(b, einsum_str("ij,j...->i...", a, x)))
