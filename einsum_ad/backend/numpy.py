@@ -232,6 +232,11 @@ class NumpyBackend(Backend):
     def quiet(self):
         return np.errstate(divide="ignore", invalid="ignore", over="ignore")
 
+    def out_kernel(self, fname):
+        """numpy's ufunc of that name (``matmul`` included): every ufunc takes ``out=``."""
+        f = getattr(np, fname, None)
+        return f if isinstance(f, np.ufunc) else None
+
 
 def _where(c, x, y):
     """``numpy.where``, bit for bit; for a boolean mask over float32/float64 arrays it

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .. import backend as _backend
 from .. import rules
-from ..core import Tracer, unwrap
+from ..core import Tracer, concrete
 from ..rules import powt_p
 from ._args import _backend_of, _check_operand, _finish, _is_pyscalar, _pair, asarray
 from .axes import (  # noqa: F401  (re-exported)
@@ -213,7 +213,7 @@ def _install_operators():
 
 def _arg(name, s, axis, keepdims):
     """``argmax``/``argmin`` of a traced value: computed on its value, a constant index."""
-    v = unwrap(s)
+    v = concrete(s, name)
     return getattr(_backend.of(v), name)(v, axis=axis, keepdims=keepdims)
 
 

@@ -13,7 +13,7 @@ from math import prod
 
 from .. import backend as _backend
 from .. import rules
-from ..core import Tracer, unwrap
+from ..core import Tracer, concrete, unwrap
 from ..rules import concatenate_p, getitem_p
 from ._args import _backend_of, _check_operand, _finish, _operands, normalize_axes, store_out
 from .axes import transpose
@@ -216,7 +216,7 @@ def _index_array(k, bk):
     """An index entry that is no int, slice, None or Ellipsis, as an array of ``bk``: a
     list or a NumPy array is converted; a traced array is used by its value (an index has
     no derivative)."""
-    v = unwrap(k)
+    v = concrete(k, "indexing with a traced array")
     b = _of(v)
     if b is None:
         try:

@@ -307,3 +307,19 @@ def _where_jvp(primals, tangents, params):
     zero = _zero_like(ans)
     tan = where_p(c, zero if tx is None else tx, zero if ty is None else ty)
     return ans, fit_forward(tan, ans)
+
+
+# ======================================================================== batching
+#
+# ``ELEMENTWISE`` lists every elementwise primitive of this section: each one broadcasts
+# (``batching.elementwise``), its parameters (``power``'s exponent) passed on.
+
+ELEMENTWISE = (div_p, pow_p, powt_p, exp_p, log_p, log1p_p, expm1_p, sqrt_p, abs_p, tanh_p,
+               sigmoid_p, softplus_p, relu_p, sin_p, cos_p, sign_p, stop_gradient_p,
+               maximum_p, minimum_p, where_p, equal_p, not_equal_p, less_p, less_equal_p,
+               greater_p, greater_equal_p, logical_and_p)
+
+from .batching import elementwise as _batch_elementwise  # noqa: E402
+
+for _p in ELEMENTWISE:
+    _p.def_batch(_batch_elementwise(_p))
