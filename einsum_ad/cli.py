@@ -79,6 +79,8 @@ def _add_train(sub):
                         "(einsum_ad.data.load_params reads it back)")
     p.add_argument("--quiet", action="store_true",
                    help="no progress bar; print only the summary line")
+    p.add_argument("--no-jit", action="store_true",
+                   help="run the training steps eagerly instead of through ea.jit")
     return p
 
 
@@ -132,8 +134,11 @@ def _train(args) -> int:
         raise CommandError("einsum-ad train: error: --plot needs matplotlib: "
                            "pip install -e '.[examples]'")
     module = importlib.import_module(TASKS[args.task][0])
-    module.run(epochs=args.epochs, seed=args.seed, plot=args.plot, metrics=args.metrics,
-               save=args.save, progress=not args.quiet)
+    from einsum_ad.examples.training import jit_steps
+
+    with jit_steps(not args.no_jit):
+        module.run(epochs=args.epochs, seed=args.seed, plot=args.plot, metrics=args.metrics,
+                   save=args.save, progress=not args.quiet)
     return 0
 
 

@@ -16,7 +16,23 @@ import einsum_ad as ea
 from einsum_ad import optim
 from einsum_ad.data import minibatches, save_params
 
-__all__ = ["RunResult", "fit", "finish", "load_digits_split", "single_threaded_blas"]
+__all__ = ["RunResult", "fit", "finish", "load_digits_split", "single_threaded_blas",
+           "jit_steps"]
+
+# whether ``fit`` runs its steps through ``ea.jit`` (``einsum-ad train --no-jit`` turns it
+# off), and the speed-up of the last run's jitted step over the eager one
+_JIT = {"enabled": True, "speedup": None}
+
+
+@contextlib.contextmanager
+def jit_steps(enabled: bool = True):
+    """Within this context, ``fit`` compiles its training step with ``ea.jit`` (or not)."""
+    before = _JIT["enabled"]
+    _JIT["enabled"] = bool(enabled)
+    try:
+        yield
+    finally:
+        _JIT["enabled"] = before
 
 
 def single_threaded_blas(run):
@@ -56,6 +72,7 @@ class RunResult:
     losses: list = field(default_factory=list)
     accuracies: list = field(default_factory=list)
     unit: str = "examples"  # what test_examples counts (the transformer scores tokens)
+    jit_speedup: float | None = None  # eager step time / jitted step time (None: no jit)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -64,8 +81,10 @@ class RunResult:
         return (f"{self.task}: test accuracy {100 * self.test_accuracy:.2f}% on "
                 f"{self.test_examples} held-out {self.unit} | train accuracy "
                 f"{100 * self.train_accuracy:.2f}% | final loss {self.final_loss:.4f} | "
-                f"{self.epochs} epochs in {self.train_seconds:.1f} s | {self.num_params} "
-                f"parameters | seed {self.seed}")
+                f"{self.epochs} epochs in {self.train_seconds:.1f} s ("
+                + ("eager steps" if self.jit_speedup is None else
+                   f"jit: {self.jit_speedup:.1f}x faster steps than eager")
+                + f") | {self.num_params} parameters | seed {self.seed}")
 
 
 def _progress(total, desc, enabled):
@@ -96,8 +115,15 @@ def fit(loss_fn, params, optimizer, data, epochs, batch_size, seed, desc, progre
     Returns:
         ``(params, losses, accuracies, seconds)``: the per-epoch mean training loss and
         accuracy, and the wall time of the loop.
+
+    The step (loss, accuracy and gradients) runs through ``ea.jit`` unless
+    :func:`jit_steps` turned it off; the speed-up of the jitted step over the eager one,
+    timed on the last batch after training, goes into the run's summary.
     """
-    step = ea.value_and_grad(loss_fn, has_aux=True)
+    eager = ea.value_and_grad(loss_fn, has_aux=True)
+    jitted = _JIT["enabled"]
+    step = ea.jit(eager) if jitted else eager
+    _JIT["speedup"] = None
     state = optimizer.init(params)
     rng = np.random.default_rng(seed)
     losses, accs = [], []
@@ -129,7 +155,23 @@ def fit(loss_fn, params, optimizer, data, epochs, batch_size, seed, desc, progre
     finally:
         if bar is not None:
             bar.close()
-    return params, losses, accs, time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    if jitted and epochs:
+        _JIT["speedup"] = _step_speedup(eager, step, params, batch)
+    return params, losses, accs, seconds
+
+
+def _step_speedup(eager, jitted, params, batch, repeats=5):
+    """Median time of the eager step over the jitted one's, on ``batch``."""
+    def median(fn):
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            fn(params, *batch)
+            times.append(time.perf_counter() - t0)
+        return sorted(times)[len(times) // 2]
+
+    return median(eager) / max(median(jitted), 1e-9)
 
 
 def count_params(params) -> int:
@@ -163,6 +205,8 @@ def plot_curves(path, result: RunResult) -> None:
 
 def finish(result: RunResult, params, plot=None, metrics=None, save=None) -> RunResult:
     """Write the optional outputs (plot, metrics JSON, parameters) and print the summary."""
+    if result.jit_speedup is None:
+        result.jit_speedup = _JIT["speedup"]
     if plot:
         plot_curves(plot, result)
     if metrics:

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 import einsum_ad as ea
+from einsum_ad.core import is_traced
 
 from . import init as initializers
 
@@ -81,7 +82,17 @@ def one_hot(labels, num_classes: int, dtype=np.float64) -> np.ndarray:
 
 
 def _one_hot(labels, num_classes, dtype, fname, what):
-    """``one_hot`` with errors naming the caller ``fname`` and its argument ``what``."""
+    """``one_hot`` with errors naming the caller ``fname`` and its argument ``what``.
+
+    Traced labels (arguments of a jitted or vmapped function) are compared with the
+    classes by einsum_ad itself; their values cannot be checked there (a label out of
+    range gives a row of zeros)."""
+    if is_traced(labels):
+        if ea.backend.kind(labels.dtype) not in "iu":
+            raise TypeError(f"{fname}: {what} must be integers, got dtype {labels.dtype} "
+                            f"(shape {tuple(labels.shape)})")
+        hot = ea.expand_dims(labels, -1) == np.arange(num_classes)
+        return ea.astype(hot, dtype)
     labels = np.asarray(labels)
     if labels.dtype.kind not in "iu":  # bool would index as a mask, not as 0/1
         raise TypeError(f"{fname}: {what} must be integers, got dtype {labels.dtype} "

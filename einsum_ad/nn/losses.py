@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 import einsum_ad as ea
-from einsum_ad.core import unwrap
+from einsum_ad.core import concrete, is_traced
 
 from .layers import _one_hot
 
@@ -53,8 +55,9 @@ def softmax_cross_entropy(logits, labels):
         >>> round(float(softmax_cross_entropy(np.array([[1000.0, 0.0]]), np.array([1]))), 3)
         1000.0
     """
-    labels = np.asarray(labels)
-    if tuple(logits.shape[:-1]) != labels.shape:
+    if not is_traced(labels):
+        labels = np.asarray(labels)
+    if tuple(logits.shape[:-1]) != tuple(labels.shape):
         raise ValueError(f"softmax_cross_entropy: logits have shape {tuple(logits.shape)}, so "
                          f"labels need shape {tuple(logits.shape[:-1])}, got {labels.shape}")
     hot = _one_hot(labels, logits.shape[-1], logits.dtype, "softmax_cross_entropy", "labels")
@@ -84,12 +87,20 @@ def binary_cross_entropy_with_logits(logits, targets):
 def accuracy(logits, labels) -> float:
     """The fraction of rows whose largest logit is at the label (a plain float).
 
+    Inside ``jit`` or ``vmap`` (where no value can be read) it is computed by einsum_ad
+    as a 0-d array instead: the first position of the largest logit, compared with the
+    label, as ``numpy.argmax`` picks it.
+
     Examples:
         >>> import numpy as np
         >>> accuracy(np.array([[0.1, 0.9], [0.8, 0.2]]), np.array([1, 1]))
         0.5
     """
-    logits = np.asarray(unwrap(logits))
+    try:
+        logits, labels = concrete(logits, "accuracy"), concrete(labels, "accuracy")
+    except TypeError:  # traced by jit or vmap: with einsum_ad's primitives
+        return _traced_accuracy(logits, labels)
+    logits = np.asarray(logits)
     labels = np.asarray(labels)
     if logits.shape[:-1] != labels.shape:
         raise ValueError(f"accuracy: logits have shape {logits.shape}, so labels need shape "
@@ -97,3 +108,15 @@ def accuracy(logits, labels) -> float:
     if labels.size == 0:
         raise ValueError("accuracy: no examples")
     return float(np.mean(np.argmax(logits, axis=-1) == labels))
+
+
+def _traced_accuracy(logits, labels):
+    if tuple(logits.shape[:-1]) != tuple(labels.shape):
+        raise ValueError(f"accuracy: logits have shape {tuple(logits.shape)}, so labels need "
+                         f"shape {tuple(logits.shape[:-1])}, got {tuple(labels.shape)}")
+    n = logits.shape[-1]
+    if n == 0 or math.prod(labels.shape) == 0:
+        raise ValueError("accuracy: no examples")
+    top = ea.max(ea.stop_gradient(logits), axis=-1, keepdims=True)
+    first = ea.min(ea.where(logits == top, np.arange(n), n), axis=-1)  # numpy's argmax
+    return ea.mean(ea.astype(first == labels, logits.dtype))

@@ -72,9 +72,10 @@ def _representative(x):
 
 class _Entry:
     """One cached signature: the recorded and the optimised program, its compiled form
-    (made on first plain use) and the output's pytree structure."""
+    (made on first plain use; ``run`` is its function) and the output's pytree
+    structure."""
 
-    __slots__ = ("recorded", "program", "out_tree", "_exe", "reuse")
+    __slots__ = ("recorded", "program", "out_tree", "_exe", "reuse", "run")
 
     def __init__(self, recorded, program, out_tree, reuse):
         self.recorded = recorded
@@ -82,11 +83,13 @@ class _Entry:
         self.out_tree = out_tree
         self.reuse = reuse
         self._exe = None
+        self.run = None
 
     @property
     def executable(self):
         if self._exe is None:
             self._exe = Executable(self.program, reuse_buffers=self.reuse)
+            self.run = self._exe.run
         return self._exe
 
 
@@ -98,6 +101,8 @@ class Jitted:
     ``source``). ``ea.make_graph`` and ``ea.explain`` accept a jitted function and show its
     optimised program and the plans of its einsum nodes.
     """
+
+    __einsum_ad_jit__ = True  # make_graph and explain show its program
 
     def __init__(self, fun, static_argnums=(), static_argnames=(), *, fuse=True,
                  reuse_buffers=True, cache_size=64):
@@ -128,6 +133,7 @@ class Jitted:
         self.reuse_buffers = bool(reuse_buffers)
         self.cache_size = cache_size
         self._cache: OrderedDict = OrderedDict()
+        self._flat = not self.static_argnums and not self.static_argnames
         self._lock = threading.Lock()
         self._hits = self._misses = 0
         functools.update_wrapper(self, fun)
@@ -173,7 +179,12 @@ class Jitted:
                     "number; a jitted function's arguments are arrays (or pytrees of "
                     "them): mark other arguments static (jit(f, static_argnums=...) or "
                     "static_argnames=...)")
-        key = (tree, tuple(spec), static_pos, skw, bool(dkw))
+        if not static_pos and not skw and not dkw and len(inputs) == len(args) \
+                and len(leaves) == len(args) and not traced and all(
+                    s[0] is x.__class__ for s, x in zip(spec, args)):
+            key = tuple(spec)  # positional arrays: the hot path's key
+        else:
+            key = (tree, tuple(spec), static_pos, skw, bool(dkw))
         try:
             hash(key)
         except TypeError:
@@ -189,6 +200,18 @@ class Jitted:
     # -------------------------------------------------------------------- calling
 
     def __call__(self, *args, **kwargs):
+        if not kwargs and self._flat:
+            # the hot path: positional array arguments only, a signature met before
+            key = []
+            for x in args:
+                if _BY_TYPE.get(x.__class__) is None:
+                    break
+                key.append((x.__class__, x.shape, x.dtype, getattr(x, "device", None)))
+            else:
+                entry = self._cache.get(tuple(key))
+                if entry is not None and entry.run is not None:
+                    self._hits += 1
+                    return entry.run(*args)
         key, positions, leaves, tree, static_pos, skw, has_kw, traced = \
             self._split(args, kwargs)
         entry = self._lookup(key)
@@ -196,10 +219,8 @@ class Jitted:
             entry = self._compile(key, positions, leaves, tree, static_pos, skw, has_kw)
         inputs = [leaves[k] for k in positions]
         if traced:
-            outs = bind(entry.program, inputs)
-        else:
-            outs = entry.executable(inputs)
-        return tree_unflatten(entry.out_tree, outs)
+            return tree_unflatten(entry.out_tree, bind(entry.program, inputs))
+        return entry.executable.run(*inputs)
 
     def _lookup(self, key):
         with self._lock:
@@ -243,7 +264,8 @@ class Jitted:
                 outputs.append(Const(o))
             else:
                 outputs.append(Literal(o))
-        recorded = Program([t._node for t in tracers], trace.eqns, outputs, bk)
+        recorded = Program([t._node for t in tracers], trace.eqns, outputs, bk,
+                           out_tree=out_tree)
         trace.values.clear()  # the representatives were for shapes and dtypes only
         entry = _Entry(recorded, optimize(recorded, fuse=self.fuse), out_tree,
                        self.reuse_buffers)

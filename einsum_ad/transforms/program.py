@@ -38,6 +38,7 @@ from .. import rules
 from ..core import Trace, Tracer
 from ..execute.lowering import Pairwise, Unary
 from ..spec import Spec, relabel, symbol
+from ..tree import LEAF
 from .graph import Graph, GraphNode
 
 __all__ = ["Program", "Var", "Const", "Literal", "Eqn", "ProgramTrace", "Abstract",
@@ -112,12 +113,13 @@ class Program:
     ``dead``, ``fused``, ``folded``, ``equations``).
     """
 
-    def __init__(self, inputs, eqns, outputs, backend, stats=None):
+    def __init__(self, inputs, eqns, outputs, backend, stats=None, out_tree=None):
         self.inputs = list(inputs)
         self.eqns = list(eqns)
         self.outputs = list(outputs)
         self.backend = backend
         self.stats = dict(stats or {"recorded": len(self.eqns)})
+        self.out_tree = out_tree  # the outputs' pytree structure (None: a flat list)
 
     def __repr__(self):
         return (f"Program({len(self.inputs)} inputs, {len(self.eqns)} equations, "
@@ -330,7 +332,7 @@ def optimize(program: Program, fuse: bool = True) -> Program:
     eqns, dead2 = _dce(eqns, outputs)
     stats["dead"] = dead + dead2
     stats["equations"] = len(eqns)
-    return Program(program.inputs, eqns, outputs, program.backend, stats)
+    return Program(program.inputs, eqns, outputs, program.backend, stats, program.out_tree)
 
 
 def _substitute(eqns, outputs, subst):
@@ -627,9 +629,10 @@ class Executable:
                 self.outputs.append(ref(o))
             else:
                 self.outputs.append(o)  # a Literal
+        self._pool: list = []
         self._allocate()
         self._generate()
-        self._pool: list = []
+        self.run = self._fn  # ``run(*arrays)``: the outputs (their pytree, when known)
 
     # ---------------------------------------------------------------- instructions
 
@@ -767,8 +770,11 @@ class Executable:
                 name[i] = f"c{kind[1]}"
                 glob[name[i]] = self._consts[kind[1]]
         args = [f"x{i}" for i in range(len(self.program.inputs))]
-        lines = [f"def _program({', '.join(args + ['_B'])}):"]
+        lines = [f"def _program({', '.join(args)}):"]
         if self.slots:
+            glob["_pool"] = self._pool
+            glob["_alloc"] = self._buffers
+            lines.append("    _B = _pool.pop() if _pool else _alloc()")
             lines.append(f"    {', '.join(f'b{s}' for s in range(len(self.slots)))}, = _B")
         freed_after: dict = {}
         out_set = {o for o in self.outputs if isinstance(o, int)}
@@ -809,7 +815,13 @@ class Executable:
             elif k is not None and not self.instrs[k].fresh:
                 expr = f"(_copy({expr}) if _readonly({expr}) else {expr})"
             rets.append(expr)
-        lines.append(f"    return [{', '.join(rets)}]")
+        if self.slots:
+            lines.append("    _pool.append(_B)")
+        tree = self.program.out_tree
+        if tree is None:
+            lines.append(f"    return [{', '.join(rets)}]")
+        else:
+            lines.append(f"    return {_tree_expr(tree, iter(rets), glob)}")
         self.source = "\n".join(lines)
         exec(compile(self.source, "<einsum_ad.jit program>", "exec"), glob)  # noqa: S102
         self._fn = glob["_program"]
@@ -829,8 +841,28 @@ class Executable:
         return tuple(bk.empty(shape, dtype=dtype) for shape, dtype in self.slots)
 
     def __call__(self, leaves):
-        pool = self._pool
-        bufs = pool.pop() if pool else self._buffers()
-        out = self._fn(*leaves, bufs)
-        pool.append(bufs)
-        return out
+        return self._fn(*leaves)
+
+
+def _tree_expr(tree, leaves, glob):
+    """Python source building the pytree ``tree`` from the expressions ``leaves``."""
+    if tree is LEAF or tree.__class__ is LEAF.__class__:
+        return next(leaves)
+    kind, aux, children = tree
+    items = [_tree_expr(c, leaves, glob) for c in children]
+    if kind == "tuple":
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    if kind == "list":
+        return "[" + ", ".join(items) + "]"
+    if kind == "dict":
+        keys = []
+        for k in aux:
+            name = f"_key{len(glob)}"
+            glob[name] = k
+            keys.append(name)
+        return "{" + ", ".join(f"{k}: {v}" for k, v in zip(keys, items)) + "}"
+    if kind == "namedtuple":
+        name = f"_tuple{len(glob)}"
+        glob[name] = aux
+        return f"{name}({', '.join(items)})"
+    return "None"
