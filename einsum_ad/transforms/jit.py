@@ -66,7 +66,7 @@ def _representative(x):
         b = _backend.of(v)
         if v.shape[x._bdim] == 0:
             return b.zeros(tuple(x.shape), dtype=x.dtype)
-        return b.getitem(v, (slice(None),) * x._bdim + (0,))
+        return b.getitem(v, (slice(None),) * x._bdim + (0, Ellipsis))
     return v
 
 

@@ -358,6 +358,10 @@ def _identity(e):
         return x if tuple(e.params["shape"]) == tuple(x.shape) else None
     if p is rules.astype_p:
         return x if e.params["dtype"] == x.dtype else None
+    if p is rules.pow_p:  # x ** 1 (a power rule's derivative of x ** 2)
+        ex = e.params["exponent"]
+        return x if isinstance(ex, (int, float)) and ex == 1 and e.out.dtype == x.dtype \
+            else None
     return None
 
 
@@ -651,10 +655,20 @@ class Executable:
             sargs = [vals[i] for i in step.args]
             sdts = [dts[i] for i in step.args]
             last = j == len(p.steps) - 1
-            out = next(nvals)
             dt = e.out.dtype if last else (sdts[0] if len(set(sdts)) == 1
                                            else bk.result_type(*sdts))
             run = step.run
+            if not last and all(self._kind.get(a, ("",))[0] == "const" for a in sargs):
+                # a step between constants only (a fused node's constant operands):
+                # contracted once, here, and the result is a constant of the program
+                folded = run(*[self._consts[self._kind[a][1]] for a in sargs])
+                out = next(nvals)
+                self._kind[out] = ("const", len(self._consts))
+                self._consts.append(folded)
+                vals.append(out)
+                dts.append(dt)
+                continue
+            out = next(nvals)
             spec_out, exact = None, False
             if out_ok and isinstance(run, Pairwise) and run.out_shape is not None:
                 spec_out = (tuple(run.out_shape), dt)
