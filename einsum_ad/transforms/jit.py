@@ -22,6 +22,7 @@ from collections import OrderedDict
 from .. import backend as _backend
 from ..core import BatchTracer, Tracer, unwrap
 from ..tree import tree_flatten, tree_unflatten
+from ._args import owners, user_array
 from .program import Const, Executable, Literal, Program, ProgramTrace, bind, optimize
 
 __all__ = ["jit", "Jitted"]
@@ -85,12 +86,13 @@ class _Entry:
         self._exe = None
         self.run = None
 
-    @property
-    def executable(self):
+    def compile(self):
         if self._exe is None:
             self._exe = Executable(self.program, reuse_buffers=self.reuse)
             self.run = self._exe.run
         return self._exe
+
+    executable = property(compile)
 
 
 class Jitted:
@@ -215,9 +217,13 @@ class Jitted:
         key, positions, leaves, tree, static_pos, skw, has_kw, traced = \
             self._split(args, kwargs)
         entry = self._lookup(key)
-        if entry is None:
-            entry = self._compile(key, positions, leaves, tree, static_pos, skw, has_kw)
         inputs = [leaves[k] for k in positions]
+        if entry is None:
+            entry, first = self._compile(key, positions, leaves, tree, static_pos, skw, has_kw,
+                                         keep=not traced)
+            if not traced:
+                entry.compile()  # now: the first call includes compiling
+                return first  # what tracing computed: the eager values themselves
         if traced:
             return tree_unflatten(entry.out_tree, bind(entry.program, inputs))
         return entry.executable.run(*inputs)
@@ -232,7 +238,10 @@ class Jitted:
                 self._hits += 1
             return entry
 
-    def _compile(self, key, positions, leaves, tree, static_pos, skw, has_kw):
+    def _compile(self, key, positions, leaves, tree, static_pos, skw, has_kw, keep=False):
+        """Trace, optimise and cache the program of this signature. With ``keep``, also
+        the outputs the trace computed (the call's own eager values, handed out fresh
+        and unaliased like the compiled program's): a first call runs its arrays once."""
         values = [_representative(leaves[k]) for k in positions]
         bk = _backend.common(values, "jit", "argument") if values else _backend.default()
         trace = ProgramTrace()
@@ -265,7 +274,8 @@ class Jitted:
             else:
                 outputs.append(Literal(o))
         recorded = Program([t._node for t in tracers], trace.eqns, outputs, bk,
-                           out_tree=out_tree)
+                           out_tree=out_tree, device=bk.device(values[0]) if values else None)
+        first = _first_outputs(recorded, trace.values, values, out_tree) if keep else None
         trace.values.clear()  # the representatives were for shapes and dtypes only
         entry = _Entry(recorded, optimize(recorded, fuse=self.fuse), out_tree,
                        self.reuse_buffers)
@@ -273,7 +283,7 @@ class Jitted:
             self._cache[key] = entry
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
-        return entry
+        return entry, first
 
     # ---------------------------------------------------------------- inspection
 
@@ -281,7 +291,7 @@ class Jitted:
         key, positions, leaves, tree, static_pos, skw, has_kw, _ = self._split(args, kwargs)
         entry = self._lookup(key)
         if entry is None:
-            entry = self._compile(key, positions, leaves, tree, static_pos, skw, has_kw)
+            entry = self._compile(key, positions, leaves, tree, static_pos, skw, has_kw)[0]
         return entry
 
     def program(self, *args, **kwargs) -> Program:
@@ -308,6 +318,25 @@ class Jitted:
         with self._lock:
             self._cache.clear()
             self._hits = self._misses = 0
+
+
+def _first_outputs(program, values, inputs, out_tree):
+    """The outputs of ``program`` from the values its trace computed, as the compiled
+    program hands them out: new arrays (a copy where one shares memory with an input, a
+    constant or an earlier output, or is read-only), 0-d ones as their library's."""
+    seen = owners(inputs)
+    outs = []
+    for o in program.outputs:
+        if isinstance(o, Literal):
+            outs.append(o.value)
+            continue
+        v = o.value if isinstance(o, Const) else values[o]
+        b = _backend.of(v)
+        if isinstance(o, Const) and b is not None and b.owner(v) is not None:
+            v = b.copy(v)
+        v = user_array(v, seen)
+        outs.append(b.finish(v) if b is not None and len(v.shape) == 0 else v)
+    return tree_unflatten(out_tree, outs)
 
 
 def _hashable(v) -> bool:

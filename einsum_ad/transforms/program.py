@@ -113,7 +113,9 @@ class Program:
     ``dead``, ``fused``, ``folded``, ``equations``).
     """
 
-    def __init__(self, inputs, eqns, outputs, backend, stats=None, out_tree=None):
+    def __init__(self, inputs, eqns, outputs, backend, stats=None, out_tree=None,
+                 device=None):
+        self.device = device  # of the inputs: where buffers are allocated
         self.inputs = list(inputs)
         self.eqns = list(eqns)
         self.outputs = list(outputs)
@@ -332,7 +334,8 @@ def optimize(program: Program, fuse: bool = True) -> Program:
     eqns, dead2 = _dce(eqns, outputs)
     stats["dead"] = dead + dead2
     stats["equations"] = len(eqns)
-    return Program(program.inputs, eqns, outputs, program.backend, stats, program.out_tree)
+    return Program(program.inputs, eqns, outputs, program.backend, stats, program.out_tree,
+                   program.device)
 
 
 def _substitute(eqns, outputs, subst):
@@ -574,10 +577,8 @@ class _Instr:
         self.elementwise = elementwise  # may write into an operand it reads (in place)
 
 
-def _relu_kernel(bk, dtype, out_kernel):
-    zero = bk.scalar(0, dtype)
-    if out_kernel is None:
-        return lambda x: bk.maximum(x, zero)
+def _relu_kernel(bk, dtype, device, out_kernel):
+    zero = bk.scalar(0, dtype, device)
     return lambda x, out=None: out_kernel(x, zero, out=out)
 
 
@@ -689,11 +690,11 @@ class Executable:
             kernel = ok if ok is not None else getattr(bk, name)
             spec_out = (e.out.shape, e.out.dtype) if ok is not None else None
             return _Instr(kernel, args, out, e.out.shape, True, spec_out, True, True)
-        if prim is rules.relu_p:
-            ok = bk.out_kernel("maximum") if self.reuse else None
-            spec_out = (e.out.shape, e.out.dtype) if ok is not None else None
-            return _Instr(_relu_kernel(bk, e.out.dtype, ok), args, out, e.out.shape, True,
-                          spec_out, True, True)
+        if prim is rules.relu_p and self.reuse and bk.out_kernel("maximum") is not None:
+            kernel = _relu_kernel(bk, e.out.dtype, self.program.device,
+                                  bk.out_kernel("maximum"))
+            return _Instr(kernel, args, out, e.out.shape, True, (e.out.shape, e.out.dtype),
+                          True, True)
         if prim is rules.spread_p:
             lowered = _execute.spread_lowering(e.params["spec"], tuple(e.params["shape"]),
                                                bk)
@@ -851,8 +852,8 @@ class Executable:
     # ------------------------------------------------------------------ running
 
     def _buffers(self):
-        bk = self.backend
-        return tuple(bk.empty(shape, dtype=dtype) for shape, dtype in self.slots)
+        bk, dev = self.backend, self.program.device
+        return tuple(bk.empty(shape, dtype=dtype, device=dev) for shape, dtype in self.slots)
 
     def __call__(self, leaves):
         return self._fn(*leaves)
