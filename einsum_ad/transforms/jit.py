@@ -210,9 +210,14 @@ class Jitted:
                     break
                 key.append((x.__class__, x.shape, x.dtype, getattr(x, "device", None)))
             else:
-                entry = self._cache.get(tuple(key))
+                key = tuple(key)
+                entry = self._cache.get(key)
                 if entry is not None and entry.run is not None:
                     self._hits += 1
+                    try:
+                        self._cache.move_to_end(key)  # the most recently used
+                    except KeyError:  # dropped by another thread meanwhile
+                        pass
                     return entry.run(*args)
         key, positions, leaves, tree, static_pos, skw, has_kw, traced = \
             self._split(args, kwargs)

@@ -305,7 +305,7 @@ def _const_key(x):
     shape = getattr(x, "shape", None)
     if shape is not None and len(shape) <= 1 and (not shape or shape[0] <= 16):
         b = _backend.of(x)
-        if b is not None:
+        if b is not None and not b.lazy:  # a lazy array is not computed for a key
             try:
                 return ("value", b, str(x.dtype), tuple(shape),
                         b.to_numpy(x).tobytes())
