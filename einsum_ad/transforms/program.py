@@ -466,18 +466,15 @@ def compose(outer: Spec, k: int, inner: Spec) -> Spec:
 
 @lru_cache(maxsize=4096)
 def _cost(spec: Spec, shapes) -> int:
-    """opt_einsum's FLOP count of ``spec`` on its best ('auto') path."""
+    """opt_einsum's FLOP count of ``spec`` on its best ('auto') path (a one-operand
+    einsum: the size of its operand, which it reads once)."""
     if len(spec.inputs) == 1:
-        return _execute_cost_unary(spec, shapes)
+        n = 1
+        for d in shapes[0]:
+            n *= d
+        return n
     return int(opt_einsum.contract_path(str(spec), *shapes, shapes=True,
                                         optimize="auto")[1].opt_cost)
-
-
-def _execute_cost_unary(spec, shapes):
-    n = 1
-    for d in shapes[0]:
-        n *= d
-    return n
 
 
 def _fuse(eqns, outputs):
@@ -537,19 +534,16 @@ def bind(program: Program, leaves):
 # operands, so that the program may call that function directly, and its ``out=`` form
 # (``Backend.out_kernel``) where the backend has one. tests/test_jit.py checks each entry
 # against the primitive's impl.
-def _ufunc_table():
-    r = rules
-    return {r.add_p: "add", r.sub_p: "subtract", r.neg_p: "negative", r.conj_p: "conj",
-            r.div_p: "divide", r.powt_p: "pow", r.exp_p: "exp", r.log_p: "log",
-            r.log1p_p: "log1p", r.expm1_p: "expm1", r.sqrt_p: "sqrt", r.abs_p: "abs",
-            r.tanh_p: "tanh", r.sin_p: "sin", r.cos_p: "cos", r.sign_p: "sign",
-            r.maximum_p: "maximum", r.minimum_p: "minimum", r.equal_p: "equal",
-            r.not_equal_p: "not_equal", r.less_p: "less", r.less_equal_p: "less_equal",
-            r.greater_p: "greater", r.greater_equal_p: "greater_equal",
-            r.logical_and_p: "logical_and"}
-
-
-UFUNCS = _ufunc_table()
+UFUNCS = {
+    rules.add_p: "add", rules.sub_p: "subtract", rules.neg_p: "negative",
+    rules.conj_p: "conj", rules.div_p: "divide", rules.powt_p: "pow", rules.exp_p: "exp",
+    rules.log_p: "log", rules.log1p_p: "log1p", rules.expm1_p: "expm1",
+    rules.sqrt_p: "sqrt", rules.abs_p: "abs", rules.tanh_p: "tanh", rules.sin_p: "sin",
+    rules.cos_p: "cos", rules.sign_p: "sign", rules.maximum_p: "maximum",
+    rules.minimum_p: "minimum", rules.equal_p: "equal", rules.not_equal_p: "not_equal",
+    rules.less_p: "less", rules.less_equal_p: "less_equal", rules.greater_p: "greater",
+    rules.greater_equal_p: "greater_equal", rules.logical_and_p: "logical_and",
+}
 
 # Primitives whose result never shares memory with an operand (a new array each call);
 # any other may return a view of one, which the program tracks.
