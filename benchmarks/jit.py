@@ -12,7 +12,9 @@ figure next to its baseline measured in the same run, and the issue's targets:
   (from cleared caches);
 * per-example gradients of the digits MLP (64-256-10, batch 128): ``vmap(grad)`` (eager
   and under ``ea.jit``) against a loop of 128 ``grad`` calls and ``jax.vmap(jax.grad)``
-  under ``jax.jit``.
+  under ``jax.jit``;
+* each optimisation on a case made for it (a chain written in a bad order, an elementwise
+  computation on 2048² arrays, repeated and unused subexpressions), with it turned off.
 
 Run (unset the OpenBLAS kernel overrides of this machine for the command only)::
 
@@ -102,6 +104,10 @@ def main(argv=None):
             first[name]["jax.jit"] = _first_calls(partial(_fresh_jax_call, jax, jnp, case),
                                                   None, args.first_calls, jax)
 
+    # ------------------------------------------- each optimisation where it matters
+
+    effects = _effects(ea, np, timed)
+
     # ---------------------------------------------------- per-example gradients
 
     per_example = _per_example(ea, np, jax, jnp, timed, notes)
@@ -109,11 +115,12 @@ def main(argv=None):
     if _util.DISTURBED:
         notes.append(f"{len(_util.DISTURBED)} measurement(s) were taken again because "
                      "other processes used the CPU meanwhile")
-    report = render(env, steady, first, per_example, notes)
+    report = render(env, steady, first, per_example, notes, effects)
     print(report)
     if args.json:
         _util.write_json(args.json, {"environment": env, "steady": steady, "first": first,
-                                     "per_example": per_example, "notes": notes,
+                                     "per_example": per_example, "effects": effects,
+                                     "notes": notes,
                                      "disturbed": _util.DISTURBED,
                                      "targets": targets(steady, first)})
     return 0
@@ -217,6 +224,60 @@ def _first_calls(make, ea, repeats, jax=None):
     return statistics.median(times)
 
 
+def _effects(ea, np, timed):
+    """Cases made for one optimisation each: eager, ``ea.jit``, and ``ea.jit`` without it."""
+    rng = np.random.default_rng(2)
+    f32 = np.float32
+    rows = {}
+    # fusion: a chain written left to right, whose best order starts elsewhere; its
+    # gradient through the fused (jitted) function differentiates the fused node
+    x, A, B, C = (rng.standard_normal(s).astype(f32) / 8 for s in
+                  ((1024, 64), (64, 1024), (1024, 64), (64, 1024)))
+
+    def chain(x, A, B, C):
+        return ea.sum(((x @ A) @ B) @ C)
+
+    nums = (0, 1, 2, 3)
+    rows["sum(((x @ A) @ B) @ C), 1024x64 · 64x1024 · 1024x64 · 64x1024, forward"] = (
+        "fuse", chain, ea.jit(chain), ea.jit(chain, fuse=False), (x, A, B, C))
+    rows["the same, fwd+bwd: jit(value_and_grad(jit(f)))"] = (
+        "fuse", ea.value_and_grad(chain, argnums=nums),
+        ea.jit(ea.value_and_grad(ea.jit(chain), argnums=nums)),
+        ea.jit(ea.value_and_grad(ea.jit(chain, fuse=False), argnums=nums), fuse=False),
+        (x, A, B, C))
+    # buffer reuse: an elementwise computation on 2048² float32 (16 MiB per intermediate)
+    big = rng.standard_normal((2048, 2048)).astype(f32)
+
+    def elementwise(x):
+        return ea.sum(ea.exp(ea.sin(x) * 0.5) * ea.tanh(x))
+
+    vg = ea.value_and_grad(elementwise)
+    rows["elementwise exp(sin(x)/2)·tanh(x) on 2048², fwd+bwd"] = (
+        "reuse_buffers", vg, ea.jit(vg), ea.jit(vg, reuse_buffers=False), (big,))
+    # duplicates and dead code: a loss written with repeated and unused subexpressions
+    w = rng.standard_normal((256, 256)).astype(f32) / 16
+    h = rng.standard_normal((128, 256)).astype(f32)
+
+    def repeated(w, h):
+        a = ea.tanh(h @ w)
+        b = ea.tanh(h @ w)  # the same again
+        unused = ea.exp(h @ w.T)  # noqa: F841 - computed, never used
+        return ea.sum(a * b) + ea.sum(ea.softmax(h @ w)) + ea.sum(ea.softmax(h @ w))
+
+    vg = ea.value_and_grad(repeated)
+    rows["repeated tanh(h @ w), softmax twice, an unused product; 128x256, fwd+bwd"] = (
+        "simplify", vg, ea.jit(vg), ea.jit(vg, simplify=False), (w, h))
+    out = {}
+    for label, (option, eager, on, off, args) in rows.items():
+        _check(np, on(*args), eager(*args), label)
+        _check(np, off(*args), eager(*args), label)
+        out[label] = {"option": option,
+                      "eager": timed(_bound(eager, args), f"{label} eager"),
+                      "jit": timed(_bound(on, args), f"{label} jit"),
+                      "jit without it": timed(_bound(off, args), f"{label} jit without")}
+    return out
+
+
 def _per_example(ea, np, jax, jnp, timed, notes):
     """Per-example gradients of the digits MLP 64-256-10 at batch 128."""
     rng = np.random.default_rng(1)
@@ -293,7 +354,7 @@ def targets(steady, first) -> list[dict]:
     return found
 
 
-def render(env, steady, first, per_example, notes) -> str:
+def render(env, steady, first, per_example, notes, effects) -> str:
     fmt = _util.fmt_time
     out = ["# ea.jit and ea.vmap (medians, float32; ratios to baselines of the same run)", ""]
     out += _util.header_lines(env) + [""]
@@ -318,6 +379,14 @@ def render(env, steady, first, per_example, notes) -> str:
                      f"{mine / theirs:.2f}×" if theirs else "–"])
     out += ["## First call: trace and compile (cleared caches, median of fresh functions)",
             "", _util.markdown_table(["case", "ea.jit", "jax.jit", "ratio"], rows), ""]
+    rows = []
+    for label, row in effects.items():
+        rows.append([label, f"`{row['option']}=False`", fmt(row["eager"]), fmt(row["jit"]),
+                     fmt(row["jit without it"]),
+                     f"{row['jit without it'] / row['jit']:.2f}×"])
+    out += ["## Each optimisation where it matters", "", _util.markdown_table(
+        ["case", "turned off", "eager", "ea.jit", "ea.jit without it",
+         "without / with"], rows), ""]
     base = per_example.get("ea.jit(ea.vmap(ea.grad))")
     rows = [[k, fmt(v), f"{v / base:.2f}×"] for k, v in per_example.items()]
     out += ["## Per-example gradients, digits MLP 64-256-10, batch 128", "",

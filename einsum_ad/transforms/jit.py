@@ -107,7 +107,7 @@ class Jitted:
     __einsum_ad_jit__ = True  # make_graph and explain show its program
 
     def __init__(self, fun, static_argnums=(), static_argnames=(), *, fuse=True,
-                 reuse_buffers=True, cache_size=64):
+                 simplify=True, reuse_buffers=True, cache_size=64):
         if not callable(fun):
             raise TypeError(f"jit: fun must be callable, got {type(fun).__name__}")
         cache_size = operator.index(cache_size)
@@ -132,6 +132,7 @@ class Jitted:
         self.static_argnums = tuple(sorted(nums))
         self.static_argnames = tuple(sorted(names))
         self.fuse = bool(fuse)
+        self.simplify = bool(simplify)
         self.reuse_buffers = bool(reuse_buffers)
         self.cache_size = cache_size
         self._cache: OrderedDict = OrderedDict()
@@ -282,8 +283,8 @@ class Jitted:
                            out_tree=out_tree, device=bk.device(values[0]) if values else None)
         first = _first_outputs(recorded, trace.values, values, out_tree) if keep else None
         trace.values.clear()  # the representatives were for shapes and dtypes only
-        entry = _Entry(recorded, optimize(recorded, fuse=self.fuse), out_tree,
-                       self.reuse_buffers)
+        entry = _Entry(recorded, optimize(recorded, fuse=self.fuse, simplify=self.simplify),
+                       out_tree, self.reuse_buffers)
         with self._lock:
             self._cache[key] = entry
             while len(self._cache) > self.cache_size:
@@ -352,8 +353,8 @@ def _hashable(v) -> bool:
     return True
 
 
-def jit(fun=None, static_argnums=(), static_argnames=(), *, fuse=True, reuse_buffers=True,
-        cache_size=64):
+def jit(fun=None, static_argnums=(), static_argnames=(), *, fuse=True, simplify=True,
+        reuse_buffers=True, cache_size=64):
     """Compile ``fun``: trace it once per signature into a program, optimise it, and replay
     the compiled program on later calls.
 
@@ -367,15 +368,19 @@ def jit(fun=None, static_argnums=(), static_argnames=(), *, fuse=True, reuse_buf
     The compiled program has no tracer and no per-primitive bookkeeping: einsum nodes are
     their cached plans' kernels, the other primitives their implementations. It is
     optimised first: an einsum whose only consumer is another einsum is fused into it
-    and the merged node planned as a whole (``fuse``), duplicate subexpressions are
-    merged, dead code removed, constants folded; intermediates are written into buffers
-    the program reuses from call to call (``reuse_buffers``, where the backend can write
-    into a given array); arrays handed to the caller are always new and unaliased.
+    and the merged node planned as a whole (``fuse``); duplicate subexpressions are
+    merged, dead code removed, constants folded (``simplify``); intermediates are written
+    into buffers the program reuses from call to call (``reuse_buffers``, where the
+    backend can write into a given array); arrays handed to the caller are always new and
+    unaliased.
 
     Composes with the other transforms: ``jit(grad(f))``, ``jit(value_and_grad(f))`` and
     ``jit(vmap(f))`` compile the derivative or batched program; ``grad(jit(f))``,
     ``vmap(jit(f))`` and ``jit`` inside ``jit`` apply the optimised program through its
-    primitives. A closed-over array is a constant of the program.
+    primitives, so ``grad`` differentiates the fused program: ``jit(grad(jit(f)))``
+    compiles the derivative of ``f``'s chains fused and planned as wholes (where
+    ``jit(grad(f))`` fuses only what the derivative program leaves fusable). A
+    closed-over array is a constant of the program.
 
     Args:
         fun: a function of arrays (and pytrees of arrays); usable as a decorator, with or
@@ -385,6 +390,7 @@ def jit(fun=None, static_argnums=(), static_argnames=(), *, fuse=True, reuse_buf
         static_argnames: names of such keyword arguments (a position and its parameter's
             name mean the same argument).
         fuse: fuse chains of einsum nodes.
+        simplify: merge duplicates, remove dead code and identities, fold constants.
         reuse_buffers: write intermediates into memory the program owns.
         cache_size: programs kept per function.
 
@@ -408,8 +414,8 @@ def jit(fun=None, static_argnums=(), static_argnames=(), *, fuse=True, reuse_buf
         >>> f.cache_info()
         {'hits': 0, 'misses': 1, 'size': 1, 'maxsize': 64}
     """
+    options = {"fuse": fuse, "simplify": simplify, "reuse_buffers": reuse_buffers,
+               "cache_size": cache_size}
     if fun is None:
-        return lambda f: Jitted(f, static_argnums, static_argnames, fuse=fuse,
-                                reuse_buffers=reuse_buffers, cache_size=cache_size)
-    return Jitted(fun, static_argnums, static_argnames, fuse=fuse,
-                  reuse_buffers=reuse_buffers, cache_size=cache_size)
+        return lambda f: Jitted(f, static_argnums, static_argnames, **options)
+    return Jitted(fun, static_argnums, static_argnames, **options)

@@ -317,22 +317,24 @@ def _const_key(x):
 # ------------------------------------------------------------------------- the passes
 
 
-def optimize(program: Program, fuse: bool = True) -> Program:
-    """The optimised copy of ``program``: identities removed, duplicates merged, einsum
-    chains fused (when ``fuse``), constant equations folded, dead equations dropped.
-    ``program`` itself is left as it was recorded."""
-    stats = {"recorded": len(program.eqns)}
+def optimize(program: Program, fuse: bool = True, simplify: bool = True) -> Program:
+    """The optimised copy of ``program``: with ``simplify``, identities removed, duplicates
+    merged, constant equations folded and dead equations dropped; with ``fuse``, einsum
+    chains fused. ``program`` itself is left as it was recorded."""
+    stats = {"recorded": len(program.eqns), "simplified": 0, "duplicates": 0, "fused": 0,
+             "folded": 0, "dead": 0}
     eqns = [Eqn(e.prim, e.ins, dict(e.params), e.out) for e in program.eqns]
     outputs = list(program.outputs)
-    eqns, outputs, stats["simplified"] = _simplify(eqns, outputs)
-    eqns, outputs, stats["duplicates"] = _cse(eqns, outputs)
-    eqns, dead = _dce(eqns, outputs)
-    stats["fused"] = 0
+    if simplify:
+        eqns, outputs, stats["simplified"] = _simplify(eqns, outputs)
+        eqns, outputs, stats["duplicates"] = _cse(eqns, outputs)
+        eqns, stats["dead"] = _dce(eqns, outputs)
     if fuse:
         eqns, stats["fused"] = _fuse(eqns, outputs)
-    eqns, outputs, stats["folded"] = _fold(eqns, outputs)
-    eqns, dead2 = _dce(eqns, outputs)
-    stats["dead"] = dead + dead2
+    if simplify:
+        eqns, outputs, stats["folded"] = _fold(eqns, outputs)
+        eqns, dead = _dce(eqns, outputs)
+        stats["dead"] += dead
     stats["equations"] = len(eqns)
     return Program(program.inputs, eqns, outputs, program.backend, stats, program.out_tree,
                    program.device)
