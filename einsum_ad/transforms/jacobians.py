@@ -249,19 +249,20 @@ def hessian(f, argnums=0):
         shape, dtype = _single_output(partial(*dyn), "hessian")
         rows = lambda *xs: _rev_rows(partial, xs, "hessian")[2]
         n_out = math.prod(shape)
+        # per argument k2, one batched JVP of the gradient rows along every unit tangent
+        # of x2 (the last axis); H[k1][k2] gathers each output element's row for x1
+        cols = [_batched_jvp(rows, dyn, k2) if math.prod(x2.shape) and n_out else None
+                for k2, x2 in enumerate(dyn)]
         out = []
         for k1, x1 in enumerate(dyn):
-            row_dtype = _row_dtype(x1, dtype)
             line = []
             for k2, x2 in enumerate(dyn):
                 full = tuple(shape) + tuple(x1.shape) + tuple(x2.shape)
-                if math.prod(x2.shape) == 0 or n_out == 0:
-                    line.append(rules.zeros(full, x1, dtype=row_dtype))
+                if cols[k2] is None:
+                    line.append(rules.zeros(full, x1, dtype=_row_dtype(x1, dtype)))
                     continue
-                # H[k1][k2]: for each output element, its gradient row for x1 under every
-                # unit tangent of x2 (the last axis): one batched JVP of the rows
-                cols = _batched_jvp(rows, dyn, k2)
-                block = _stack([c[k1] for c in cols], 0) if n_out > 1 else cols[0][k1]
+                c = cols[k2]
+                block = _stack([r[k1] for r in c], 0) if n_out > 1 else c[0][k1]
                 line.append(_fresh(rules.reshape_p(block, shape=full)))
             out.append(tuple(line))
         out = tuple(out)
