@@ -24,10 +24,12 @@ from .transforms import (
     jacfwd,
     jacobian,
     jacrev,
+    jit,
     jvp,
     make_graph,
     value_and_grad,
     vjp,
+    vmap,
 )
 from .tree import tree_flatten, tree_leaves, tree_map, tree_unflatten
 
@@ -38,4 +40,5 @@ __all__ = sorted(set(_numpy_namespace.__all__) | {
     "set_plan_cache_size", "tree_flatten", "tree_leaves", "tree_map", "tree_unflatten",
     "value_and_grad", "vjp", "explain",
     "linalg", "fft", "make_graph", "nn", "optim", "jacobian", "jacrev", "jacfwd", "hessian", "hvp",
+    "vmap", "jit",
 })

@@ -83,6 +83,8 @@ def _add_train(sub):
                         "(einsum_ad.data.load_params reads it back)")
     p.add_argument("--quiet", action="store_true",
                    help="no progress bar; print only the summary line")
+    p.add_argument("--no-jit", action="store_true",
+                   help="run the training steps eagerly instead of through ea.jit")
     return p
 
 
@@ -172,11 +174,12 @@ def _train(args) -> int:
         raise CommandError("einsum-ad train: error: --plot needs matplotlib: "
                            "pip install -e '.[examples]'")
     module = importlib.import_module(TASKS[args.task][0])
-    from einsum_ad.examples.training import OutputError
+    from einsum_ad.examples.training import OutputError, jit_steps
 
     try:
-        module.run(epochs=args.epochs, seed=args.seed, plot=args.plot, metrics=args.metrics,
-                   save=args.save, progress=not args.quiet)
+        with jit_steps(not args.no_jit):
+            module.run(epochs=args.epochs, seed=args.seed, plot=args.plot,
+                       metrics=args.metrics, save=args.save, progress=not args.quiet)
     except OutputError as exc:  # after training: the summary is printed, the others written
         for option, path, reason in exc.failures:
             print(f"einsum-ad train: error: --{option} {path}: could not be written after "

@@ -17,8 +17,8 @@ import heapq
 import itertools
 import math
 
-__all__ = ["Primitive", "Tracer", "Trace", "RevTrace", "JvpTrace", "Node", "backward",
-           "is_traced", "unwrap", "new_level"]
+__all__ = ["Primitive", "Tracer", "Trace", "RevTrace", "JvpTrace", "BatchTrace",
+           "BatchTracer", "Node", "backward", "is_traced", "unwrap", "concrete", "new_level"]
 
 _levels = itertools.count(1)
 # creation order of Nodes: a node is created after every node it reads, so processing nodes
@@ -39,9 +39,15 @@ class Primitive:
       taking the output cotangent to one cotangent (or None for zero) per position of
       ``argnums``; ``args`` may hold tracers of outer traces, so whatever the rule computes
       with them is recorded there (the rule is itself differentiable);
-    * ``jvp(primals, tangents, params) -> (ans, tangent)``: tangents are None for zero.
+    * ``jvp(primals, tangents, params) -> (ans, tangent)``: tangents are None for zero;
+    * ``batch(args, dims, params) -> (ans, dim)``: ``dims`` gives, per argument, the axis
+      of ``args[i]`` that holds the batch (None: not batched); ``ans`` holds the batch on
+      axis ``dim`` (None: not batched). Like the other rules it computes with primitives,
+      so that what it does is recorded by the traces underneath.
 
-    A primitive with neither rule is not differentiable: its result is a constant.
+    A primitive with neither derivative rule is not differentiable: its result is a
+    constant. A primitive without a batching rule cannot be ``vmap``-ed: it raises naming
+    itself.
     """
 
     def __init__(self, name: str, impl, differentiable: bool = True):
@@ -50,6 +56,7 @@ class Primitive:
         self.differentiable = differentiable
         self.fwd_vjp = None
         self.jvp = None
+        self.batch = None
 
     def __repr__(self):
         return f"Primitive({self.name})"
@@ -62,7 +69,7 @@ class Primitive:
         """
         def fwd_vjp(args, params, argnums):
             for a in args:
-                if a.__class__ is Tracer:  # an outer trace's value: record it there too
+                if isinstance(a, Tracer):  # an outer trace's value: record it there too
                     ans = self(*args, **params)
                     break
             else:
@@ -81,6 +88,11 @@ class Primitive:
     def def_jvp(self, jvp):
         self.jvp = jvp
         return jvp
+
+    def def_batch(self, rule):
+        """Register ``rule(args, dims, params) -> (ans, dim)`` (see the class docstring)."""
+        self.batch = rule
+        return rule
 
     def __call__(self, *args, **params):
         top = None
@@ -104,7 +116,16 @@ def _escaped(prim, trace):
 
 
 class Trace:
-    """A level of tracing; subclasses say what recording a primitive application means."""
+    """A level of tracing; subclasses say what recording a primitive application means.
+
+    ``transparent``: whether the value underneath each of its tracers is the traced value
+    itself (reverse and forward mode), so that a function may read it (as a constant: an
+    index, a mask). A batching trace holds every example at once and a compiling trace
+    holds no value at all: reading the value underneath their tracers raises
+    :meth:`opaque_error` (see :func:`concrete`).
+    """
+
+    transparent = True
 
     def __init__(self):
         self.level = new_level()
@@ -113,6 +134,11 @@ class Trace:
 
     def process(self, prim, args, params):  # pragma: no cover - overridden by every trace
         raise TypeError(f"{type(self).__name__} cannot record {prim.name!r}")
+
+    def opaque_error(self, what: str) -> str:
+        """The message for ``what`` (e.g. ``"bool()"``) needing a value this trace hides."""
+        return (f"einsum_ad: {what} needs the value of a traced array, which "
+                f"{type(self).__name__} does not hold")
 
 
 class Tracer:
@@ -157,37 +183,52 @@ class Tracer:
         return f"Tracer(shape={self.shape}, dtype={self.dtype}, level={self._trace.level})"
 
     def __array__(self, *args, **kwargs):
-        raise TypeError(
+        raise TypeError(_read_error(
+            self, "converting a traced value to an array",
             "einsum_ad: a traced value cannot be converted to a numpy array inside a "
-            "differentiated function; use einsum_ad operations on it"
-        )
+            "differentiated function; use einsum_ad operations on it"))
 
     def __bool__(self):
-        raise TypeError("einsum_ad: the truth value of a traced array is not defined "
-                        "(data-dependent control flow on traced values)")
+        raise TypeError(_read_error(
+            self, "the truth value (bool()) of a traced array",
+            "einsum_ad: the truth value of a traced array is not defined "
+            "(data-dependent control flow on traced values)"))
 
     def __float__(self):
-        raise TypeError("einsum_ad: float() of a traced value; use stop_gradient or the "
-                        "returned value instead")
+        raise TypeError(_read_error(
+            self, "float() of a traced array",
+            "einsum_ad: float() of a traced value; use stop_gradient or the returned value "
+            "instead"))
 
     def __int__(self):
-        raise TypeError("einsum_ad: int() of a traced value; use stop_gradient or the "
-                        "returned value instead")
+        raise TypeError(_read_error(
+            self, "int() of a traced array",
+            "einsum_ad: int() of a traced value; use the returned value instead"))
 
-    __complex__ = __int__
-    __index__ = __int__
+    def __complex__(self):
+        raise TypeError(_read_error(
+            self, "complex() of a traced array",
+            "einsum_ad: complex() of a traced value; use the returned value instead"))
+
+    def __index__(self):
+        raise TypeError(_read_error(
+            self, "using a traced array as an index or a size (__index__)",
+            "einsum_ad: a traced value cannot be used as a Python integer (an index, a "
+            "size); use the returned value instead"))
 
     def item(self, *args):
-        raise TypeError(
+        raise TypeError(_read_error(
+            self, "item() of a traced array",
             f"einsum_ad: .item() of a traced value (shape {tuple(self.shape)}): its value is "
             "not fixed while the function is being differentiated; return it (has_aux=True "
-            "for extra outputs) or use stop_gradient and einsum_ad operations on it")
+            "for extra outputs) or use stop_gradient and einsum_ad operations on it"))
 
     def tolist(self):
-        raise TypeError(
+        raise TypeError(_read_error(
+            self, "tolist() of a traced array",
             f"einsum_ad: .tolist() of a traced value (shape {tuple(self.shape)}): its value "
             "is not fixed while the function is being differentiated; return it (has_aux="
-            "True for extra outputs) and convert the returned array")
+            "True for extra outputs) and convert the returned array"))
 
     def __setitem__(self, key, value):
         raise TypeError(
@@ -216,15 +257,46 @@ class Tracer:
     __hash__ = object.__hash__
 
 
+def _read_error(x, what, default):
+    """The message for reading ``x``'s value: the first trace on its way down that holds
+    no readable value (vmap, jit) explains itself; otherwise ``default``."""
+    while isinstance(x, Tracer):
+        if not x._trace.transparent:
+            return x._trace.opaque_error(what)
+        x = x._value
+    return default
+
+
 def is_traced(x) -> bool:
     return isinstance(x, Tracer)
 
 
 def unwrap(x):
-    """The plain value underneath every level of tracing."""
+    """The plain value underneath every level of tracing.
+
+    For finding the backend, dtype and device of a value. Under ``vmap`` it holds every
+    example (its shape is not the traced shape) and under ``jit`` it is an abstract
+    placeholder: to *read* values, use :func:`concrete`.
+    """
     while isinstance(x, Tracer):
         x = x._value
     return x
+
+
+def concrete(x, what: str):
+    """The value of ``x`` (a plain value, or traced by transparent traces only), read by
+    ``what`` (e.g. ``"argmax"``) as a constant.
+
+    Raises TypeError, in the words of the trace, when a trace on the way down holds no
+    readable value: a batched value (``vmap``) holds every example at once, a compiled
+    one (``jit``) none at all. Reading it there would be silently wrong.
+    """
+    v = x
+    while isinstance(v, Tracer):
+        if not v._trace.transparent:
+            raise TypeError(v._trace.opaque_error(what))
+        v = v._value
+    return v
 
 
 # ------------------------------------------------------------------------ reverse mode
@@ -389,3 +461,70 @@ class JvpTrace(Trace):
             return prim(*primals, **params)
         ans, tan = prim.jvp(primals, tangents, params)
         return Tracer(ans, self, tangent=tan)
+
+
+# ------------------------------------------------------------------------ batching
+
+
+class BatchTracer(Tracer):
+    """A batched value: ``_value`` holds every example, stacked along axis ``_bdim``.
+
+    Its ``shape`` is one example's (the value's without the batch axis): a function under
+    ``vmap`` sees the shapes it would see unbatched.
+    """
+
+    __slots__ = ("_bdim",)
+
+    def __init__(self, value, trace, bdim):
+        self._value = value
+        self._trace = trace
+        self._node = None
+        self._tangent = None
+        self._bdim = bdim
+
+    @property
+    def shape(self) -> tuple:
+        s = tuple(self._value.shape)
+        return s[:self._bdim] + s[self._bdim + 1:]
+
+    @property
+    def ndim(self) -> int:
+        return len(self._value.shape) - 1
+
+    def __repr__(self):
+        return (f"BatchTracer(shape={self.shape}, dtype={self.dtype}, batch axis "
+                f"{self._bdim} of {self._trace.axis_size}, level={self._trace.level})")
+
+
+class BatchTrace(Trace):
+    """Batching (``vmap``): each primitive application becomes one application to the
+    whole batch, by the primitive's batching rule (``Primitive.batch``)."""
+
+    transparent = False
+
+    def __init__(self, axis_size: int):
+        super().__init__()
+        self.axis_size = axis_size
+
+    def new_input(self, value, bdim):
+        return BatchTracer(value, self, bdim)
+
+    def process(self, prim, args, params):
+        vals, dims = list(args), [None] * len(args)
+        for i, a in enumerate(args):
+            if a.__class__ is BatchTracer and a._trace is self:
+                vals[i] = a._value
+                dims[i] = a._bdim
+        rule = prim.batch
+        if rule is None:
+            raise TypeError(f"vmap: no batching rule for primitive {prim.name!r}: it cannot "
+                            "be applied to a batched value (apply it per example in a "
+                            "Python loop, outside vmap)")
+        ans, dim = rule(vals, tuple(dims), params)
+        return ans if dim is None else BatchTracer(ans, self, dim)
+
+    def opaque_error(self, what: str) -> str:
+        return (f"einsum_ad.vmap: {what} needs the values of a batched array, which holds "
+                f"all {self.axis_size} examples at once: vmap cannot read one example's "
+                "value (e.g. for Python control flow, an index or a mask). Select with "
+                "ea.where instead of branching, or apply the function per example")

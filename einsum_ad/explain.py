@@ -26,7 +26,7 @@ from . import execute as contract
 from .core import unwrap
 from .spec import Spec, adjoint, label_sizes, normalize, parse
 
-__all__ = ["explain", "Explanation", "add_arguments", "run"]
+__all__ = ["explain", "Explanation", "ProgramExplanation", "add_arguments", "run"]
 
 
 def _cost(spec: Spec, sizes) -> int:
@@ -273,7 +273,10 @@ def explain(subscripts: str, *operands_or_shapes, optimize="auto", dtype=None) -
         dtype: the dtype sizes are reported in (default: the operands', else float64).
 
     Returns:
-        An :class:`Explanation`; ``print()`` it for the report.
+        An :class:`Explanation`; ``print()`` it for the report. Given a jitted function
+        (``ea.jit(f)``) and its arguments instead of subscripts and operands, a
+        :class:`ProgramExplanation`: the plan of every einsum node of its optimised
+        program (fused nodes included).
 
     Examples:
         >>> import einsum_ad as ea
@@ -283,8 +286,11 @@ def explain(subscripts: str, *operands_or_shapes, optimize="auto", dtype=None) -
         >>> print(str(e).splitlines()[1])
           canonical spec: abc,acd->abd
     """
+    if getattr(subscripts, "__einsum_ad_jit__", False):  # a jitted function: its program
+        return _explain_program(subscripts.program(*operands_or_shapes))
     if not isinstance(subscripts, str):
-        raise TypeError(f"explain: subscripts must be a string, got {type(subscripts).__name__}")
+        raise TypeError(f"explain: subscripts must be a string (or a jitted function), "
+                        f"got {type(subscripts).__name__}")
     shapes, dtypes = [], []
     for k, x in enumerate(operands_or_shapes):
         s, d = _as_shape(x, k)
@@ -294,6 +300,11 @@ def explain(subscripts: str, *operands_or_shapes, optimize="auto", dtype=None) -
     bk = _backend.common(arrays, "explain") if arrays else _backend.default()
     terms, output, _ = parse((subscripts,) + tuple(shapes))
     spec = normalize(terms, output, shapes)
+    return _explain(subscripts, spec, shapes, dtypes, optimize, bk, dtype)
+
+
+def _explain(subscripts, spec, shapes, dtypes, optimize, bk, dtype):
+    """The Explanation of canonical ``spec`` on ``shapes`` (dtypes None where unknown)."""
     if dtype is None:
         known = [d for d in dtypes if d is not None]
         dtype = bk.result_type(*known) if known else bk.float64
@@ -332,6 +343,41 @@ def explain(subscripts: str, *operands_or_shapes, optimize="auto", dtype=None) -
     return Explanation(subscripts, spec, tuple(shapes), host_dtype, optimize,
                        tuple(forward), tuple(backward), tuple(per_operand), naive,
                        _caller_labels(subscripts, shapes, spec))
+
+
+@dataclass(frozen=True)
+class ProgramExplanation:
+    """The einsum nodes of a jitted function's optimised program, each explained.
+
+    Attributes:
+        stats: what the program's optimisations did (equations recorded, fused, ...).
+        nodes: (position in the program, :class:`Explanation`) per einsum node.
+        equations: the program's equations, as ``(primitive name, result shape)``.
+    """
+
+    stats: dict
+    nodes: tuple
+    equations: tuple
+
+    def __str__(self) -> str:
+        st = self.stats
+        lines = [f"program: {st.get('equations', len(self.equations))} equations "
+                 f"({st.get('recorded', '?')} recorded; fused {st.get('fused', 0)}, "
+                 f"duplicates {st.get('duplicates', 0)}, dead {st.get('dead', 0)}, "
+                 f"folded {st.get('folded', 0)}, identities {st.get('simplified', 0)}); "
+                 f"{len(self.nodes)} einsum node(s)"]
+        for i, e in self.nodes:
+            lines += ["", f"--- equation {i} ---", str(e)]
+        return "\n".join(lines)
+
+
+def _explain_program(program) -> ProgramExplanation:
+    nodes = []
+    for i, spec, shapes, dtype, optimize in program.einsum_nodes():
+        nodes.append((i, _explain(str(spec), spec, list(shapes), [dtype] * len(shapes),
+                                  optimize, program.backend, dtype)))
+    return ProgramExplanation(dict(program.stats), tuple(nodes),
+                              tuple((e.prim.name, e.out.shape) for e in program.eqns))
 
 
 def _naive_cost(spec, shapes) -> int:

@@ -179,6 +179,8 @@ def test_integer_valued_results(b, name, make, ref, build):
 
     ea.vjp(traced, xs[0])
     ea.jvp(traced, (xs[0],), (xs[0],))
+    if name.startswith("unique"):  # the unique values are differentiable (test_qa_sets)
+        seen = [v for v in seen if ea.backend.kind(v.dtype) in "biu"]
     for v in seen:
         assert not isinstance(v, ea.core.Tracer), name
         check_array(b, v, what=name)

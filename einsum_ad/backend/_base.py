@@ -559,6 +559,16 @@ class Backend:
         """A context in which IEEE warnings (log of 0, 0/0) are not raised."""
         return contextlib.nullcontext()
 
+    # ------------------------------------------------------------------ compiled programs
+
+    def out_kernel(self, fname):
+        """The library's standard function ``fname`` (``"add"``, ``"exp"``, ``"matmul"``,
+        ...) in a form that writes its result into a given array, ``f(*args, out=array)``
+        with the result's shape and dtype, or None. A compiled program (``jit``) reuses
+        the memory of its intermediates from call to call through these; a library
+        without them (the standard has no ``out=``) allocates each result instead."""
+        return None
+
     # ------------------------------------------------------------------ linear algebra
     #
     # The factorisations and solves the linear algebra rules are built on, over the

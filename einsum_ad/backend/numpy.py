@@ -324,6 +324,13 @@ class NumpyBackend(Backend):
                 return solve_triangular(t, b, lower=lower, check_finite=False)
         return np.linalg.solve(np.tril(t) if lower else np.triu(t), b)
 
+    # ------------------------------------------------------------------ compiled programs
+
+    def out_kernel(self, fname):
+        """numpy's ufunc of that name (``matmul`` included): every ufunc takes ``out=``."""
+        f = getattr(np, fname, None)
+        return f if isinstance(f, np.ufunc) else None
+
 
 def _where(c, x, y):
     """``numpy.where``, bit for bit; for a boolean mask over float32/float64 arrays it

@@ -175,7 +175,6 @@ class TorchBackend(Backend):
 
     name = "torch"
     einsum = staticmethod(_einsum)
-    unique_all = Backend.unique_all_by_sort  # array-api-compat's raises NotImplementedError
 
     def __init__(self, xp):
         super().__init__(xp, "torch")

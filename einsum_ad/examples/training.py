@@ -17,7 +17,22 @@ from einsum_ad import optim
 from einsum_ad.data import minibatches, save_params
 
 __all__ = ["RunResult", "OutputError", "fit", "evaluate", "finish", "load_digits_split",
-           "single_threaded_blas", "PLOT_FORMATS"]
+           "single_threaded_blas", "jit_steps", "PLOT_FORMATS"]
+
+# whether ``fit`` runs its steps through ``ea.jit`` (``einsum-ad train --no-jit`` turns it
+# off), and the speed-up of the last run's jitted step over the eager one
+_JIT = {"enabled": True, "speedup": None}
+
+
+@contextlib.contextmanager
+def jit_steps(enabled: bool = True):
+    """Within this context, ``fit`` compiles its training step with ``ea.jit`` (or not)."""
+    before = _JIT["enabled"]
+    _JIT["enabled"] = bool(enabled)
+    try:
+        yield
+    finally:
+        _JIT["enabled"] = before
 
 
 def single_threaded_blas(run):
@@ -70,6 +85,7 @@ class RunResult:
     epoch_losses: list = field(default_factory=list)
     epoch_accuracies: list = field(default_factory=list)
     unit: str = "examples"  # what test_examples and train_examples count (or "tokens")
+    jit_speedup: float | None = None  # eager step time / jitted step time (None: no jit)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -79,8 +95,10 @@ class RunResult:
                 f"{self.test_examples} held-out {self.unit} | trained parameters on the "
                 f"training set: accuracy {100 * self.train_accuracy:.2f}%, loss "
                 f"{self.train_loss:.4f} | {self.epochs} epoch{'' if self.epochs == 1 else 's'} "
-                f"in {self.train_seconds:.1f} s "
-                f"| {self.num_params} parameters | seed {self.seed}")
+                f"in {self.train_seconds:.1f} s ("
+                + ("eager steps" if self.jit_speedup is None else
+                   f"jit: {self.jit_speedup:.1f}x faster steps than eager")
+                + f") | {self.num_params} parameters | seed {self.seed}")
 
 
 class OutputError(Exception):
@@ -125,8 +143,15 @@ def fit(loss_fn, params, optimizer, data, epochs, batch_size, seed, desc, progre
         of the loss and the accuracy (running figures, taken while the parameters changed;
         :func:`evaluate` gives those of the trained parameters), and the wall time of the
         loop.
+
+    The step (loss, accuracy and gradients) runs through ``ea.jit`` unless
+    :func:`jit_steps` turned it off; the speed-up of the jitted step over the eager one,
+    timed on the last batch after training, goes into the run's summary.
     """
-    step = ea.value_and_grad(loss_fn, has_aux=True)
+    eager = ea.value_and_grad(loss_fn, has_aux=True)
+    jitted = _JIT["enabled"]
+    step = ea.jit(eager) if jitted else eager
+    _JIT["speedup"] = None
     state = optimizer.init(params)
     rng = np.random.default_rng(seed)
     losses, accs = [], []
@@ -158,7 +183,23 @@ def fit(loss_fn, params, optimizer, data, epochs, batch_size, seed, desc, progre
     finally:
         if bar is not None:
             bar.close()
-    return params, losses, accs, time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    if jitted and epochs:
+        _JIT["speedup"] = _step_speedup(eager, step, params, batch)
+    return params, losses, accs, seconds
+
+
+def _step_speedup(eager, jitted, params, batch, repeats=5):
+    """Median time of the eager step over the jitted one's, on ``batch``."""
+    def median(fn):
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            fn(params, *batch)
+            times.append(time.perf_counter() - t0)
+        return sorted(times)[len(times) // 2]
+
+    return median(eager) / max(median(jitted), 1e-9)
 
 
 def evaluate(loss_fn, params, data, batch_size=1000):
@@ -230,6 +271,8 @@ def finish(result: RunResult, params, plot=None, metrics=None, save=None) -> Run
     Raises:
         OutputError: naming the option, the path and the reason of each failed write.
     """
+    if result.jit_speedup is None:
+        result.jit_speedup = _JIT["speedup"]
     print(result.summary(), flush=True)
     failures = []
 

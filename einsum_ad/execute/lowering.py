@@ -111,7 +111,7 @@ class Pairwise:
     __slots__ = ("prep_a", "prep_b", "mode", "kind", "perm_a", "perm_b", "shape_a",
                  "shape_b", "t_a", "t_b", "swap", "shape_r", "perm_r", "local", "sum0",
                  "any_prep", "bk", "permute", "reshape", "matmul", "mT", "multiply", "sum",
-                 "einsum")
+                 "einsum", "out_shape")
 
     def __init__(self, spec: Spec, shapes, bk, dtypes=()):
         sa, sb = spec.inputs
@@ -131,7 +131,11 @@ class Pairwise:
         fa = [lab for lab in la if lab not in lb]
         fb = [lab for lab in lb if lab not in la]
         size = lambda labs: math.prod(sizes[lab] for lab in labs)
+        # the shape of the array the step's kernel writes (matmul's or multiply's result),
+        # which a compiled program may hand it as ``out=`` (None: the step cannot take one)
+        self.out_shape = None
         if not con_a:
+            self.out_shape = tuple(sizes[lab] for lab in out)
             self.mode = "mul"
             self.kind = "elementwise" if not fa and not fb else "outer"
             self.perm_a = _perm(la, [lab for lab in out if lab in la])
@@ -144,7 +148,7 @@ class Pairwise:
             return
         if batch and not fa and not fb and len(spec.labels) <= 52 and size(batch) > 1 \
                 and bk.einsum is not None and bk.name == "numpy":
-            self.mode = "einsum"
+            self.mode = "einsum"  # (no ``out``: out_shape stays None)
             self.kind = "batched dot (numpy einsum)"
             self.local = str(relabel(Spec(("".join(la), "".join(lb)), out)))
             return
@@ -182,6 +186,26 @@ class Pairwise:
         if not batch:
             self._broadcast_split(la, lb, con_a, fa, fb, out, size, shape_of) or \
                 self._batch_then_sum(la, lb, fa, fb, out, size, shape_of)
+        if not self.sum0:
+            self.out_shape = self._product_shape(la, lb, sizes)
+
+    def _product_shape(self, la, lb, sizes):
+        """The shape of the matmul's result, from each operand's shape as it reaches it."""
+        def at_matmul(labels, perm, shape, t):
+            s = tuple(sizes[lab] for lab in labels)
+            if perm is not None:
+                s = tuple(s[i] for i in perm)
+            if shape is not None:
+                s = tuple(shape)
+            return s[:-2] + (s[-1], s[-2]) if t else s
+
+        a = at_matmul(la, self.perm_a, self.shape_a, self.t_a)
+        b = at_matmul(lb, self.perm_b, self.shape_b, self.t_b)
+        left, right = (b, a) if self.swap else (a, b)
+        la_, lb_ = left[:-2], right[:-2]
+        n = max(len(la_), len(lb_))
+        la_, lb_ = (1,) * (n - len(la_)) + la_, (1,) * (n - len(lb_)) + lb_
+        return tuple(max(x, y) for x, y in zip(la_, lb_)) + (left[-2], right[-1])
 
     def _broadcast_split(self, la, lb, con_a, fa, fb, out, size, shape_of):
         """Avoid copying a large operand whose free labels sit on both sides of its
@@ -257,7 +281,10 @@ class Pairwise:
             return True
         return False
 
-    def __call__(self, a, b):
+    def __call__(self, a, b, out=None):
+        """The step on ``a`` and ``b``; ``out`` (of shape ``out_shape``, the step's dtype) is
+        written by the kernel when the backend's function takes it (a compiled program's
+        reused memory): the result is then ``out`` or a view of it."""
         if self.any_prep:
             if not self.prep_a.noop:
                 a = self.prep_a(a)
@@ -277,7 +304,10 @@ class Pairwise:
                 b = self.reshape(b, self.shape_b)
             if self.t_b:
                 b = self.mT(b)
-            r = self.matmul(b, a) if self.swap else self.matmul(a, b)
+            if out is None:
+                r = self.matmul(b, a) if self.swap else self.matmul(a, b)
+            else:
+                r = self.matmul(b, a, out=out) if self.swap else self.matmul(a, b, out=out)
             if self.sum0:
                 r = self.sum(r, axis=0, dtype=r.dtype)
             if self.shape_r is not None:
@@ -292,7 +322,7 @@ class Pairwise:
                 a = self.reshape(a, self.shape_a)
             if self.shape_b is not None:
                 b = self.reshape(b, self.shape_b)
-            return self.multiply(a, b)
+            return self.multiply(a, b) if out is None else self.multiply(a, b, out=out)
         return self.einsum(self.local, a, b)
 
 

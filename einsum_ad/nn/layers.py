@@ -21,7 +21,7 @@ import numpy as np
 
 import einsum_ad as ea
 from einsum_ad import backend as _backend
-from einsum_ad.core import unwrap
+from einsum_ad.core import concrete, is_traced, unwrap
 
 from . import init as initializers
 
@@ -147,8 +147,11 @@ def one_hot(labels, num_classes: int, dtype=np.float64) -> np.ndarray:
 
 
 def _host(x) -> np.ndarray:
-    """``x`` (a traced value, an array of any library, a list) as a NumPy array on the host."""
-    v = unwrap(x)
+    """``x`` (a traced value, an array of any library, a list) as a NumPy array on the host.
+
+    Raises TypeError where ``x`` is traced by ``jit`` or ``vmap``, which hold no value to
+    read (``core.concrete``)."""
+    v = concrete(x, "reading an array on the host")
     b = _backend.of(v)
     return np.asarray(v) if b is None else np.asarray(b.to_numpy(v))
 
@@ -156,18 +159,35 @@ def _host(x) -> np.ndarray:
 def _like(a, like, dtype=None):
     """Host (NumPy) data ``a`` as an array of ``like``'s library and device, in ``like``'s
     dtype (or ``dtype``): how the layers' constants (one-hot labels, masks, targets) join
-    parameters and inputs of any backend."""
+    parameters and inputs of any backend. A traced ``a`` (labels traced by ``jit`` or
+    ``vmap``: ``_one_hot``) is of ``like``'s library already and is cast."""
     v = unwrap(like)
     b = _backend.of(v)
+    if is_traced(a):
+        return ea.astype(a, v.dtype if dtype is None else b.dtype(dtype))
     out = b.from_numpy(np.asarray(a), like=v)
     return b.astype(out, v.dtype if dtype is None else b.dtype(dtype))
 
 
 def _one_hot(labels, num_classes, dtype, fname, what):
-    """``one_hot`` with errors naming the caller ``fname`` and its argument ``what``."""
+    """``one_hot`` with errors naming the caller ``fname`` and its argument ``what``.
+
+    Labels traced by ``jit`` or ``vmap`` (whose values cannot be read there) are compared
+    with the classes by einsum_ad itself, as an array of the labels' library; their
+    values cannot be checked there (a label out of range gives a row of zeros)."""
     if labels is None or isinstance(labels, (str, bytes)):
         raise TypeError(f"{fname}: {what} must be an array of integers, got "
                         f"{type(labels).__name__}")
+    if is_traced(labels):
+        try:
+            concrete(labels, fname)
+        except TypeError:  # no value to read: compare with the classes, traced
+            if _backend.kind(labels.dtype) not in "iu":
+                raise TypeError(f"{fname}: {what} must be integers, got dtype "
+                                f"{labels.dtype} (shape {tuple(labels.shape)})") from None
+            classes = ea.arange(num_classes, like=labels)
+            hot = ea.expand_dims(labels, -1) == classes
+            return ea.astype(hot, _backend.of(unwrap(labels)).dtype(dtype))
     try:
         labels = _host(labels)  # a constant: the labels are not differentiated
     except ValueError as exc:  # a ragged list

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 import einsum_ad as ea
+from einsum_ad.core import concrete, is_traced
 
 from .layers import _as_input, _host, _like, _one_hot
 
@@ -84,8 +85,9 @@ def softmax_cross_entropy(logits, labels):
     if labels is None or isinstance(labels, (str, bytes)):
         raise TypeError(f"softmax_cross_entropy: labels must be an array of integers, got "
                         f"{type(labels).__name__}")
-    labels = _host(labels)  # integer class ids: a constant, never differentiated
-    if tuple(logits.shape[:-1]) != labels.shape:
+    if not is_traced(labels):
+        labels = _host(labels)  # integer class ids: a constant, never differentiated
+    if tuple(logits.shape[:-1]) != tuple(labels.shape):
         raise ValueError(f"softmax_cross_entropy: logits have shape {tuple(logits.shape)}, so "
                          f"labels need shape {tuple(logits.shape[:-1])}, got {labels.shape}")
     hot = _like(_one_hot(labels, logits.shape[-1], np.float64, "softmax_cross_entropy",
@@ -119,17 +121,26 @@ def binary_cross_entropy_with_logits(logits, targets):
 def accuracy(logits, labels) -> float:
     """The fraction of rows whose largest logit is at the label (a plain float).
 
+    Inside ``jit`` or ``vmap`` (where no value can be read) it is computed by einsum_ad
+    as a 0-d array instead: the first position of the largest logit, compared with the
+    label, as ``numpy.argmax`` picks it.
+
     Examples:
         >>> import numpy as np
         >>> accuracy(np.array([[0.1, 0.9], [0.8, 0.2]]), np.array([1, 1]))
         0.5
     """
     logits = _as_input(logits, "logits", "accuracy")
-    logits = _host(logits)  # a metric: a plain number, read on the host
-    _classes_axis(logits, "accuracy")
     if labels is None or isinstance(labels, (str, bytes)):
         raise TypeError(f"accuracy: labels must be an array of integers, got "
                         f"{type(labels).__name__}")
+    try:
+        concrete(logits, "accuracy"), concrete(labels, "accuracy")
+    except TypeError:  # traced by jit or vmap: with einsum_ad's primitives
+        _classes_axis(logits, "accuracy")
+        return _traced_accuracy(logits, labels)
+    logits = _host(logits)  # a metric: a plain number, read on the host
+    _classes_axis(logits, "accuracy")
     labels = _host(labels)
     if logits.shape[:-1] != labels.shape:
         raise ValueError(f"accuracy: logits have shape {logits.shape}, so labels need shape "
@@ -137,3 +148,15 @@ def accuracy(logits, labels) -> float:
     if labels.size == 0:
         raise ValueError("accuracy: no examples")
     return float(np.mean(np.argmax(logits, axis=-1) == labels))
+
+
+def _traced_accuracy(logits, labels):
+    if tuple(logits.shape[:-1]) != tuple(labels.shape):
+        raise ValueError(f"accuracy: logits have shape {tuple(logits.shape)}, so labels need "
+                         f"shape {tuple(logits.shape[:-1])}, got {tuple(labels.shape)}")
+    n = logits.shape[-1]
+    if n == 0 or math.prod(labels.shape) == 0:
+        raise ValueError("accuracy: no examples")
+    top = ea.max(ea.stop_gradient(logits), axis=-1, keepdims=True)
+    first = ea.min(ea.where(logits == top, ea.arange(n, like=logits), n), axis=-1)  # numpy's argmax
+    return ea.mean(ea.astype(first == labels, logits.dtype))

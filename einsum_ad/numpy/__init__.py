@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 
 from .. import backend as _backend
-from ..core import Tracer, unwrap
+from ..core import Tracer, concrete
 
 # the array API standard (2024.12): elementwise functions, creation functions, data types
 # and data type functions, constants, inspection (numpy's names beside the standard's)
@@ -352,7 +352,7 @@ _API_VERSIONS = ("2021.12", "2022.12", "2023.12", __array_api_version__)
 
 def _arg(name, s, axis, keepdims):
     """``argmax``/``argmin`` of a traced value: computed on its value, a constant index."""
-    v = unwrap(s)
+    v = concrete(s, name)
     return getattr(_backend.of(v), name)(v, axis=axis, keepdims=keepdims)
 
 

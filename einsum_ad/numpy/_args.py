@@ -12,7 +12,7 @@ import numbers
 import operator
 
 from .. import backend as _backend
-from ..core import Tracer, unwrap
+from ..core import Tracer, concrete, unwrap
 
 AxisError = _backend.default().xp.exceptions.AxisError  # numpy's: a ValueError and IndexError
 _of = _backend.of
@@ -239,7 +239,7 @@ def _where_mask(where, a, fname):
     one, such as a comparison of traced values, is read for its value)."""
     if where is True:
         return None
-    where = unwrap(where)
+    where = concrete(where, f"{fname}(where=...)")
     bk = _backend_of(a)
     # numpy casts a Python sequence to bool, but refuses a non-bool array
     dev = bk.device(unwrap(a))

@@ -24,7 +24,7 @@ import math
 
 from .. import backend as _backend
 from .. import rules
-from ..core import Tracer, unwrap
+from ..core import Tracer, concrete, unwrap
 from ..rules import (
     abs_p,
     acos_p,
@@ -562,7 +562,7 @@ def where(condition, x=_NOVALUE, y=_NOVALUE):
         array([0.  , 0.25])
     """
     if x is _NOVALUE and y is _NOVALUE:
-        c = _check_operand(unwrap(condition), 0, "where")
+        c = _check_operand(concrete(condition, "where(condition) (nonzero)"), 0, "where")
         return _backend_of(c).nonzero_known(c)
     if x is _NOVALUE or y is _NOVALUE:
         raise ValueError("where: either both or neither of x and y should be given")

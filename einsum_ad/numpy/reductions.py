@@ -14,7 +14,7 @@ import math
 
 from .. import backend as _backend
 from .. import rules
-from ..core import unwrap
+from ..core import Tracer, unwrap
 from ..rules import (
     abs_p,
     exp_p,
@@ -129,10 +129,17 @@ def _shift(x, axes):
     numpy's would; an empty reduction shifts by nothing (None)."""
     if builtins.any(x.shape[ax] == 0 for ax in axes):
         return x, None
-    m = max_p(stop_gradient_p(x), axis=axes, keepdims=True)
-    bk = _backend_of(m)
-    m = bk.where(bk.isfinite(m), m, bk.const(0, m))
+    m = _finite_or_zero(max_p(stop_gradient_p(x), axis=axes, keepdims=True))
     return rules.sub_p(x, m), m
+
+
+def _finite_or_zero(m):
+    """``m`` where it is finite, else 0 (a NaN too), with primitives: a constant of every
+    derivative trace, batched or recorded under ``vmap`` and ``jit``."""
+    if _kind(m.dtype) in "biu":
+        return m
+    size = abs_p(m)
+    return where_p(rules.less_p(size, rules.const(math.inf, size)), m, rules.zero(m))
 
 
 def _log_sum_exp(z, axes):
@@ -184,20 +191,25 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
         m = None
         bk = _backend_of(x)
         if not builtins.any(x.shape[ax] == 0 for ax in axes):  # the shift, a constant
-            xv, wv = unwrap(x), unwrap(w)
-            weighted = bk.not_equal(bk.broadcast_to(wv, tuple(x.shape)), bk.const(0, wv))
-            xf = bk.astype(xv, bk.weak_dtype(x.dtype, 1.0)) if _kind(x.dtype) in "biu" else xv
-            m = bk.max(bk.where(weighted, xf, bk.const(-math.inf, xf)), axis=axes,
-                       keepdims=True)
-            m = bk.astype(bk.where(bk.isfinite(m), m, bk.const(0, m)), x.dtype)
+            xs, ws = stop_gradient_p(x), stop_gradient_p(w)
+            weighted = rules.not_equal_p(rules.broadcast_to_p(ws, shape=tuple(x.shape)),
+                                         rules.zero(ws))
+            if _kind(x.dtype) in "biu":
+                xs = rules.astype_p(xs, dtype=bk.weak_dtype(x.dtype, 1.0))
+            m = max_p(where_p(weighted, xs, rules.const(-math.inf, xs)), axis=axes,
+                      keepdims=True)
+            m = rules.astype_p(_finite_or_zero(m), dtype=x.dtype)
         z = x if m is None else rules.sub_p(x, m)
         if _kind(z.dtype) in "biuf":
             # only a zero-weight element can lie above the shift: cap it (a constant)
             # where its exp would overflow, so that 0 * exp never makes a NaN
-            cap = math.log(bk.finfo(bk.weak_dtype(z.dtype, 1.0)).max) / 2
-            over = bk.greater(unwrap(z), bk.scalar(cap, bk.weak_dtype(z.dtype, 1.0),
-                                                   bk.device(unwrap(z))))
-            if not bk.values_on_host or bool(bk.any(over)):
+            wide = bk.weak_dtype(z.dtype, 1.0)
+            cap = math.log(bk.finfo(wide).max) / 2
+            over = rules.greater_p(stop_gradient_p(z), bk.scalar(cap, wide,
+                                                                  bk.device(unwrap(z))))
+            # on the host, skip the select when nothing is over (never under vmap or jit,
+            # where ``over`` is batched or recorded and its values cannot be read)
+            if isinstance(over, Tracer) or not bk.values_on_host or bool(bk.any(over)):
                 z = where_p(over, bk.scalar(cap, z.dtype, bk.device(unwrap(z))), z)
         terms = multiply(w, exp_p(z))
     total = reduce_sum(terms, axes, keepdims=True)

@@ -13,7 +13,7 @@ from math import prod
 
 from .. import backend as _backend
 from .. import rules
-from ..core import Tracer, unwrap
+from ..core import Tracer, concrete, unwrap
 from ..rules import concatenate_p, getitem_p
 from ._args import (
     _backend_of,
@@ -248,8 +248,9 @@ def _index_array(k, bk, like):
     """An index entry that is no int, slice, None or Ellipsis, as an array of ``bk``: a
     list or a NumPy array is converted onto the device of ``like`` (the indexed array's
     value: no default, since the library's default device may not be the operand's); a
-    traced array is used by its value (an index has no derivative)."""
-    v = unwrap(k)
+    traced array is used by its value (an index has no derivative; under ``jit`` or
+    ``vmap``, where it has no value to read, TypeError)."""
+    v = concrete(k, "indexing with a traced array")
     b = _of(v)
     if b is None:
         try:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from .. import backend as _backend
 from .. import execute as _execute
 from ..core import Primitive, Tracer, unwrap
-from ..spec import normalize, parse, transpose_of_spread
+from ..spec import Spec, normalize, parse, relabel, symbol, transpose_of_spread
 from .linear import add_p
 
 __all__ = ["einsum_p", "spread_p", "einsum_str", "mul"]
@@ -195,3 +195,44 @@ def einsum_str(subscripts: str, *operands, optimize="auto"):
 def mul(a, b):
     """Elementwise product with broadcasting, lowered to einsum (``"...,...->..."``)."""
     return einsum_str("...,...->...", a, b)
+
+
+# ======================================================================== batching
+#
+# A batch is one more label (DESIGN.md section 7): the batched operands carry a fresh label
+# on their batch axis and the output carries it first. One contraction of the whole batch,
+# planned once through the plan cache (a batched operand's label joins a GEMM's batch or
+# free block), never a loop over examples.
+
+
+def _fresh_label(spec):
+    used = set(spec.labels) | set(spec.output)
+    i = len(used)
+    while symbol(i) in used:
+        i += 1
+    return symbol(i)
+
+
+def _batched_spec(spec, dims):
+    b = _fresh_label(spec)
+    inputs = tuple(sub if d is None else sub[:d] + b + sub[d:]
+                   for sub, d in zip(spec.inputs, dims))
+    return relabel(Spec(inputs, b + spec.output))
+
+
+@einsum_p.def_batch
+def _einsum_batch(args, dims, params):
+    p = dict(params)
+    p["spec"] = _batched_spec(params["spec"], dims)
+    return einsum_p(*args, **p), 0
+
+
+@spread_p.def_batch
+def _spread_batch(args, dims, params):
+    (d,) = dims
+    spec = params["spec"]
+    b = _fresh_label(spec)
+    sub = spec.inputs[0]
+    batched = Spec((sub[:d] + b + sub[d:],), b + spec.output)
+    return spread_p(args[0], spec=batched,
+                    shape=(args[0].shape[d],) + tuple(params["shape"])), 0

@@ -541,12 +541,13 @@ def _where_jvp(primals, tangents, params):
     return ans, fit_forward(tan, ans)
 
 
-# ====================================================================== for batching
+# ======================================================================== batching
 #
 # Every elementwise primitive: its result is the broadcast of its operands' shapes and
 # each element depends on the elements at the same position only, so that a batched
 # application is the primitive of the operands broadcast together (batch axis first).
-# ``astype`` (structural section) is elementwise too.
+# ``astype`` (structural section) is elementwise too. Each one's batching rule broadcasts
+# (``batching.elementwise``), its parameters (``power``'s exponent) passed on.
 
 ELEMENTWISE = (
     add_p, sub_p, neg_p, conj_p, astype_p,
@@ -564,3 +565,8 @@ ELEMENTWISE = (
     bitwise_and_p, bitwise_or_p, bitwise_xor_p, bitwise_invert_p,
     bitwise_left_shift_p, bitwise_right_shift_p,
 )
+
+from .batching import elementwise as _batch_elementwise  # noqa: E402
+
+for _p in ELEMENTWISE:
+    _p.def_batch(_batch_elementwise(_p))

@@ -54,3 +54,13 @@ neg_p.def_jvp(lambda p, t, params: (neg_p(p[0]), neg_p(t[0])))
 conj_p = Primitive("conj", lambda x: _of(x).conj(x))
 conj_p.def_vjp(lambda ans, x: lambda g: (conj_p(g),))
 conj_p.def_jvp(lambda p, t, params: (conj_p(p[0]), conj_p(t[0])))
+
+
+# ======================================================================== batching
+#
+# Elementwise: batched operands broadcast against the others (``batching.elementwise``).
+
+from .batching import elementwise as _batch_elementwise  # noqa: E402
+
+for _p in (add_p, sub_p, neg_p, conj_p):
+    _p.def_batch(_batch_elementwise(_p))

@@ -10,13 +10,13 @@ to decide a branch (a Dask array would be computed, a GPU synchronised).
 from __future__ import annotations
 
 from .. import backend as _backend
-from ..core import Primitive, unwrap
+from ..core import Primitive
 from ..spec import Spec, symbol
-from .constants import zero
+from .constants import const, zero
 from .einsum import einsum_p, mul
-from .elementwise import div_p, exp_p, where_p
+from .elementwise import div_p, equal_p, exp_p, maximum_p, stop_gradient_p, where_p
 from .linear import sub_p
-from .structural import fit_forward, reshape_p
+from .structural import astype_p, fit_forward, reshape_p
 
 __all__ = ["max_p", "min_p", "reduce_sum", "keep_shape", "log_softmax_p"]
 
@@ -42,12 +42,12 @@ def reduce_sum(x, axis, keepdims=False):
 
 def _winners(ans, x, axis, keepdims, dtype):
     """The mask of the elements equal to the extremum, and their count (at least 1, in
-    ``dtype``) along ``axis`` with kept dimensions: constants, whatever the trace."""
-    xv = unwrap(x)
-    bk = _of(xv)
-    mask = bk.equal(xv, bk.reshape(unwrap(ans), keep_shape(x.shape, axis)))
-    count = bk.sum(bk.astype(mask, dtype), axis=axis, keepdims=True)
-    return mask, bk.maximum(count, bk.scalar(1, dtype, bk.device(xv)))
+    ``dtype``) along ``axis`` with kept dimensions: constants of every derivative trace
+    (computed with non-differentiable primitives, so that a batched or compiled value is
+    batched or recorded like any other)."""
+    mask = equal_p(x, reshape_p(stop_gradient_p(ans), shape=keep_shape(x.shape, axis)))
+    count = reduce_sum(astype_p(mask, dtype=dtype), axis, keepdims=True)
+    return mask, maximum_p(count, const(1, count))
 
 
 def _spread_evenly(t, mask, count):
@@ -112,3 +112,13 @@ def _log_softmax_jvp(primals, tangents, params):
     t = tangents[0]
     return ans, fit_forward(
         sub_p(t, reduce_sum(mul(exp_p(ans), t), params["axis"], keepdims=True)), ans)
+
+
+# ======================================================================== batching
+#
+# The reduced axes shift past the batch axis, which stays where it is.
+
+from .batching import reduction as _batch_reduction  # noqa: E402
+
+for _p in (max_p, min_p, log_softmax_p):
+    _p.def_batch(_batch_reduction(_p))

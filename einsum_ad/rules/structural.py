@@ -113,3 +113,76 @@ def _concatenate_jvp(primals, tangents, params):
     ans = concatenate_p(*primals, **params)
     tans = [zeros(p.shape, ans) if t is None else t for p, t in zip(primals, tangents)]
     return ans, fit_forward(concatenate_p(*tans, **params), ans)
+
+
+# ======================================================================== batching
+#
+# Structural primitives shift their axes past the batch axis; a reshape or a broadcast
+# first brings the batch axis to the front (its layout is C order over every axis).
+
+from .batching import batch_size, elementwise, moveaxis, to_front  # noqa: E402
+
+
+@reshape_p.def_batch
+def _reshape_batch(args, dims, params):
+    x = to_front(args[0], dims[0])
+    return reshape_p(x, shape=(x.shape[0],) + tuple(params["shape"])), 0
+
+
+@broadcast_to_p.def_batch
+def _broadcast_to_batch(args, dims, params):
+    x = to_front(args[0], dims[0])
+    shape = tuple(params["shape"])
+    xs = tuple(x.shape)
+    pad = len(shape) - (len(xs) - 1)
+    if pad:
+        x = reshape_p(x, shape=xs[:1] + (1,) * pad + xs[1:])
+    return broadcast_to_p(x, shape=xs[:1] + shape), 0
+
+
+astype_p.def_batch(elementwise(astype_p))
+
+
+def _is_array_index(k) -> bool:
+    return not (k is None or k is Ellipsis or isinstance(k, (slice, int)))
+
+
+def _batch_position(index) -> int:
+    """Where ``x[(slice(None),) + index]`` puts the batch axis (the first axis of ``x``):
+    first, unless the index's advanced entries (integer arrays, and ints next to them) are
+    not side by side: numpy then puts their broadcast axes first."""
+    if not any(_is_array_index(k) for k in index):
+        return 0
+    adv = [i for i, k in enumerate(index) if _is_array_index(k) or isinstance(k, int)]
+    if adv == list(range(adv[0], adv[-1] + 1)):
+        return 0
+    nd = 0
+    for k in index:
+        if _is_array_index(k):
+            nd = max(nd, len(k.shape))
+    return nd
+
+
+@getitem_p.def_batch
+def _getitem_batch(args, dims, params):
+    index = tuple(params["index"])
+    x = to_front(args[0], dims[0])
+    return getitem_p(x, index=(slice(None),) + index), _batch_position(index)
+
+
+@scatter_add_p.def_batch
+def _scatter_add_batch(args, dims, params):
+    index = tuple(params["index"])
+    g = moveaxis(args[0], dims[0], _batch_position(index))
+    shape = (args[0].shape[dims[0]],) + tuple(params["shape"])
+    return scatter_add_p(g, index=(slice(None),) + index, shape=shape), 0
+
+
+@concatenate_p.def_batch
+def _concatenate_batch(args, dims, params):
+    n = batch_size(args, dims)
+    d0 = dims[0]
+    axis = params["axis"] % (len(args[0].shape) - (d0 is not None))
+    xs = [broadcast_to_p(x, shape=(n,) + tuple(x.shape)) if d is None else to_front(x, d)
+          for x, d in zip(args, dims)]
+    return concatenate_p(*xs, axis=axis + 1), 0

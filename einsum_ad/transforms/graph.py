@@ -99,6 +99,10 @@ def make_graph(f, *args):
     constants alone, and non-differentiable primitives (comparisons, ``sign``), compute
     plain values and record nothing. Arguments may be arrays or pytrees of arrays.
 
+    For a jitted function (``ea.jit(f)``), the graph is its optimised program for these
+    arguments: fused einsum nodes, no duplicates and no dead code (every primitive of the
+    program is a node, non-differentiable ones included).
+
     Examples:
         >>> import numpy as np, einsum_ad as ea
         >>> f = lambda A, x: ea.sum(A @ x) / 2.0
@@ -113,6 +117,9 @@ def make_graph(f, *args):
         %2 = divide(%1, const) -> () float64
         return %2
     """
+    program = getattr(f, "program", None)
+    if program is not None and getattr(f, "__einsum_ad_jit__", False):
+        return program(*args).graph()
     trace = _GraphTrace()
     inputs, refs = [], {}
     traced_args = []

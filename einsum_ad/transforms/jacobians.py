@@ -15,9 +15,11 @@ import math
 from .. import backend as _backend
 from .. import rules
 from ..core import unwrap
+from ..tree import tree_flatten, tree_unflatten
 from ._args import argnums_wrapper, as_primal, output_spec
 from .forward import jvp
 from .reverse import grad, vjp
+from .vmap import vmap
 
 _kind = _backend.kind
 
@@ -145,15 +147,52 @@ def _differentiated(f, argnums, args, kwargs, fname):
     return partial, _array_args(dyn, fname), single
 
 
-def _fwd_cols(partial, dyn, k):
-    """[jvp along each unit tangent of argument k]: the tangent outputs, in C order."""
-    zeros = [rules.zeros(x.shape, x) for x in dyn]
-    cols = []
-    for e in _basis(dyn[k].shape, dyn[k].dtype, dyn[k]):
+# elements of the block of unit tangents one batched JVP carries (32 MiB of float64): a
+# larger Jacobian is built from several blocks, so memory stays bounded
+_BLOCK = 1 << 22
+
+
+def _unit_rows(start, stop, x):
+    """Rows ``start:stop`` of the identity over ``x``'s elements, shaped ``(stop - start,)
+    + x.shape``, in ``x``'s dtype on its backend and device (a constant)."""
+    v = unwrap(x)
+    bk = _backend.of(v)
+    dev = bk.device(v)
+    n = math.prod(x.shape)
+    rows = bk.reshape(bk.arange(start, stop, device=dev), (stop - start, 1))
+    eye = bk.equal(rows, bk.reshape(bk.arange(n, dtype=rows.dtype, device=dev), (1, n)))
+    return bk.reshape(bk.astype(eye, x.dtype), (stop - start,) + tuple(x.shape))
+
+
+def _batched_jvp(fun, dyn, k):
+    """The tangent output of ``fun`` (a pytree) along every unit tangent of argument ``k``
+    at once: one ``vmap``-ed JVP (each primitive batched over the tangents, the primal
+    computed once), the tangents' axis last in each leaf (``leaf.shape + (n,)``), in
+    blocks of at most ``_BLOCK`` tangent elements."""
+    x = dyn[k]
+    n = math.prod(x.shape)
+    zeros = [rules.zeros(y.shape, y) for y in dyn]
+
+    def column(e):
         tangents = list(zeros)
         tangents[k] = e
-        cols.append(jvp(partial, dyn, tangents)[1])
-    return cols
+        return jvp(fun, dyn, tangents)[1]
+
+    step = max(1, _BLOCK // max(n, 1))
+    blocks = [vmap(column, out_axes=-1)(_unit_rows(lo, min(n, lo + step), x))
+              for lo in range(0, n, step)]
+    if len(blocks) == 1:
+        return blocks[0]
+    leaves = [tree_flatten(b)[0] for b in blocks]
+    tree = tree_flatten(blocks[0])[1]
+    return tree_unflatten(tree, [rules.concatenate_p(*ls, axis=len(ls[0].shape) - 1)
+                                 for ls in zip(*leaves)])
+
+
+def _fresh(x):
+    """A plain result the user may write into (a broadcast view of a zero is copied)."""
+    b = _backend.of(x)
+    return b.copy(x) if b is not None and b.readonly(x) else x
 
 
 def jacfwd(f, argnums=0):
@@ -170,13 +209,20 @@ def jacfwd(f, argnums=0):
     def jac(*args, **kwargs):
         partial, dyn, single = _differentiated(f, argnums, args, kwargs, "jacfwd")
         shape, dtype = _single_output(partial(*dyn), "jacfwd")
-        jacs = tuple((_assemble(_fwd_cols(partial, dyn, k), x.shape, shape, dtype, x,
-                                       axis=-1))
-                     for k, x in enumerate(dyn))
+        jacs = tuple(_fwd_jacobian(partial, dyn, k, shape, dtype) for k in range(len(dyn)))
         return jacs[0] if single else jacs
 
     jac.__name__ = f"jacfwd({getattr(f, '__name__', 'f')})"
     return jac
+
+
+def _fwd_jacobian(partial, dyn, k, shape, dtype):
+    """``out.shape + x.shape`` from one batched JVP (zeros for an empty ``x``)."""
+    x = dyn[k]
+    full = tuple(shape) + tuple(x.shape)
+    if math.prod(x.shape) == 0:
+        return rules.zeros(full, x, dtype=dtype)
+    return _fresh(rules.reshape_p(_batched_jvp(partial, dyn, k), shape=full))
 
 
 def hessian(f, argnums=0):
@@ -202,14 +248,24 @@ def hessian(f, argnums=0):
         partial, dyn, single = _differentiated(f, argnums, args, kwargs, "hessian")
         shape, dtype = _single_output(partial(*dyn), "hessian")
         rows = lambda *xs: _rev_rows(partial, xs, "hessian")[2]
-        cols = [_fwd_cols(rows, dyn, k) for k in range(len(dyn))]
-        out = tuple(
-            tuple((_assemble(
-                [_assemble([r[k1] for r in col], shape, x1.shape, _row_dtype(x1, dtype), x1)
-                 for col in cols[k2]],
-                x2.shape, shape + x1.shape, _row_dtype(x1, dtype), x1, axis=-1))
-                for k2, x2 in enumerate(dyn))
-            for k1, x1 in enumerate(dyn))
+        n_out = math.prod(shape)
+        # per argument k2, one batched JVP of the gradient rows along every unit tangent
+        # of x2 (the last axis); H[k1][k2] gathers each output element's row for x1
+        cols = [_batched_jvp(rows, dyn, k2) if math.prod(x2.shape) and n_out else None
+                for k2, x2 in enumerate(dyn)]
+        out = []
+        for k1, x1 in enumerate(dyn):
+            line = []
+            for k2, x2 in enumerate(dyn):
+                full = tuple(shape) + tuple(x1.shape) + tuple(x2.shape)
+                if cols[k2] is None:
+                    line.append(rules.zeros(full, x1, dtype=_row_dtype(x1, dtype)))
+                    continue
+                c = cols[k2]
+                block = _stack([r[k1] for r in c], 0) if n_out > 1 else c[0][k1]
+                line.append(_fresh(rules.reshape_p(block, shape=full)))
+            out.append(tuple(line))
+        out = tuple(out)
         return out[0][0] if single else out
 
     hess.__name__ = f"hessian({getattr(f, '__name__', 'f')})"
