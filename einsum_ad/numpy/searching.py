@@ -18,7 +18,7 @@ from __future__ import annotations
 from math import prod as _size
 
 from .. import backend as _backend
-from ..core import Tracer, unwrap
+from ..core import Tracer, concrete
 from ..rules import permute_along_p, reshape_p
 from ._args import (
     AxisError,
@@ -42,7 +42,7 @@ __all__ = ["argmax", "argmin", "count_nonzero", "nonzero", "searchsorted", "uniq
 
 def _value(x, fname):
     """The plain value of an operand (a traced one's value: the result is a constant)."""
-    return unwrap(_check_operand(x, 0, fname))
+    return concrete(_check_operand(x, 0, fname), fname)
 
 
 # ---------------------------------------------------------------------------- searching
@@ -128,15 +128,16 @@ def searchsorted(x1, x2, /, side="left", sorter=None):
         raise ValueError(f"searchsorted: x1 must be 1-D, got shape {tuple(a.shape)}")
     if side not in ("left", "right"):
         raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
-    v = unwrap(x2)
+    v = concrete(x2, "searchsorted")
     if isinstance(v, (bool, int, float, complex)):
         v = bk.scalar(v, bk.weak_dtype(a.dtype, v), bk.device(a))
     else:
-        v = unwrap(_check_operand(v, 1, "searchsorted", like=a))
+        v = concrete(_check_operand(v, 1, "searchsorted", like=a), "searchsorted")
     dt = bk.result_type(a.dtype, v.dtype)
     a, v = bk.astype(a, dt), bk.astype(v, dt)
     if sorter is not None:
-        sorter = unwrap(_check_operand(sorter, 2, "searchsorted", "sorter", like=a))
+        sorter = concrete(_check_operand(sorter, 2, "searchsorted", "sorter", like=a),
+                          "searchsorted")
         if _kind(sorter.dtype) not in "iu" or tuple(sorter.shape) != tuple(a.shape):
             raise ValueError(f"searchsorted: sorter must be integers of x1's shape "
                              f"{tuple(a.shape)}, got dtype {sorter.dtype} and shape "
@@ -154,7 +155,7 @@ def _unique(name, x):
     value goes to the element it was read from (to the first of equal elements, as in
     JAX); the indices, inverse indices and counts are constants."""
     a = _check_operand(x, 0, name)
-    v = unwrap(a)
+    v = concrete(a, name)
     bk = _backend_of(v)
     res = getattr(bk, name)(v)
     if not isinstance(a, Tracer):
@@ -273,7 +274,7 @@ def sort(x, /, axis=-1, kind=None, order=None, *, descending=False, stable=None)
     bk = _backend_of(a)
     if not isinstance(a, Tracer):
         return _finish(bk.sort_values(a, ax, bool(descending)))
-    perm = bk.sort_indices(unwrap(a), ax, bool(descending), stable)
+    perm = bk.sort_indices(concrete(a, "sort"), ax, bool(descending), stable)
     return permute_along_p(a, perm=perm, axis=ax)
 
 

@@ -289,7 +289,7 @@ def normalize_index(key, shape, bk, like) -> tuple:
                                     and _kind(k.dtype) in "iu"):
             entries.append(operator.index(k))
         else:
-            v = unwrap(k)
+            v = concrete(k, "indexing with a traced array")
             # a NumPy mask stays on the host: its nonzero() is read there, not computed
             # (Dask) or synchronised (GPU) after a transfer
             arr = v if _of(v) is _backend.default() and _kind(v.dtype) == "b" \

@@ -22,7 +22,7 @@ from __future__ import annotations
 from ..spec import Spec, symbol
 
 __all__ = ["moveaxis", "to_front", "batch_size", "elementwise", "reduction",
-           "example_ndim"]
+           "example_ndim", "along", "stacked"]
 
 
 def moveaxis(x, src: int, dst: int):
@@ -106,6 +106,69 @@ def reduction(prim):
         keep = p.get("keepdims", True)
         out = d if keep else d - sum(1 for a in axes if a < d)
         return prim(x, **p), out
+
+    rule.__name__ = f"batch_{prim.name}"
+    return rule
+
+
+def _shifted(axes, d):
+    """Non-negative example axes ``axes`` (an int or a tuple) as axes of a value whose
+    batch axis is ``d``."""
+    if isinstance(axes, tuple):
+        return tuple(a if a < d else a + 1 for a in axes)
+    return axes if axes < d else axes + 1
+
+
+def along(prim, key="axis"):
+    """The batching rule of a one-operand primitive that acts along the example axes
+    ``params[key]`` (an int or a tuple of non-negative axes) and keeps every other axis
+    (``flip``, ``roll``, ``cumsum``, the FFTs): those axes shift past the batch axis, which
+    stays where it is; other parameters pass on unchanged."""
+
+    def rule(args, dims, params):
+        d = dims[0]
+        p = dict(params)
+        p[key] = _shifted(params[key], d)
+        return prim(args[0], **p), d
+
+    rule.__name__ = f"batch_{prim.name}"
+    return rule
+
+
+def aligned(prim, key="axis"):
+    """The batching rule of a primitive of several operands that broadcast against each
+    other (numpy's rule) and act along the example axis ``params[key]`` of the broadcast
+    shape (``linrec``): the batch goes first with example axes right-aligned, as
+    :func:`elementwise` lays them out, and the axis shifts by one."""
+
+    def rule(args, dims, params):
+        rank = max(example_ndim(a, d) for a, d in zip(args, dims))
+        new = [a if d is None else _with_rank(a, d, rank) for a, d in zip(args, dims)]
+        p = dict(params)
+        p[key] = _shifted(params[key], 0)
+        return prim(*new, **p), 0
+
+    rule.__name__ = f"batch_{prim.name}"
+    return rule
+
+
+def stacked(prim):
+    """The batching rule of a primitive over stacks of matrices (``(..., M, N)`` operands,
+    the linear algebra section): the batch axis goes first, as one more stack axis. Its
+    operands must share one stack shape (``solve``): an unbatched operand is broadcast to
+    the batch (a broadcast view); the result's batch axis is 0."""
+    from .structural import broadcast_to_p
+
+    def rule(args, dims, params):
+        n = batch_size(args, dims)
+        new = []
+        for a, d in zip(args, dims):
+            if d is None:
+                a = broadcast_to_p(a, shape=(n,) + tuple(a.shape)) if len(args) > 1 else a
+            else:
+                a = to_front(a, d)
+            new.append(a)
+        return prim(*new, **params), 0
 
     rule.__name__ = f"batch_{prim.name}"
     return rule

@@ -190,3 +190,17 @@ def _prod_jvp(primals, tangents, params):
     tan = reduce_sum(mul(t, _others_products(x, params["axis"])), params["axis"],
                      params["keepdims"])
     return ans, fit_forward(tan, ans)
+
+
+# ======================================================================== batching
+#
+# Each acts along its axis (prod reduces over its axes): they shift past the batch axis.
+
+from .batching import aligned as _aligned  # noqa: E402
+from .batching import along as _along  # noqa: E402
+from .batching import reduction as _reduction  # noqa: E402
+
+cumsum_p.def_batch(_along(cumsum_p))
+cumprod_p.def_batch(_along(cumprod_p))
+linrec_p.def_batch(_aligned(linrec_p))
+prod_p.def_batch(_reduction(prod_p))

@@ -104,3 +104,14 @@ def _irfft_vjp(ans, x, *, axis, n, norm):
 
 
 irfft_p.def_jvp(lambda p, t, params: (irfft_p(p[0], **params), irfft_p(t[0], **params)))
+
+
+# ======================================================================== batching
+#
+# Each transforms along its axes, which shift past the batch axis.
+
+from .batching import along as _along  # noqa: E402
+
+fft_p.def_batch(_along(fft_p, "axes"))
+rfft_p.def_batch(_along(rfft_p))
+irfft_p.def_batch(_along(irfft_p))

@@ -44,7 +44,7 @@ from __future__ import annotations
 import math
 
 from .. import backend as _backend
-from ..core import Primitive, unwrap
+from ..core import Primitive, concrete, unwrap
 from .constants import const, kind, zeros
 from .einsum import einsum_str, mul
 from .elementwise import div_p, exp_p, log_p, where_p
@@ -157,7 +157,7 @@ def _resolution(w):
     matrix that is not rounding: ``n * eps * max|w|`` per matrix, a constant of shape
     (..., 1, 1). Values closer than that are the same value to the factorisation (its
     results carry errors of that size), so they count as repeated."""
-    wv = unwrap(w)
+    wv = concrete(w, "the eigenvalue (singular value) gaps of a linalg derivative")
     bk = _of(wv)
     n = wv.shape[-1]
     real = bk.real_dtype(wv.dtype)
@@ -172,7 +172,7 @@ def _resolution(w):
 def _reciprocal_above(d, tol):
     """``1 / d``, and 0 where ``|d| <= tol``: a selection on a constant mask, never a
     division by (nearly) zero."""
-    dv = unwrap(d)
+    dv = concrete(d, "the near-zero gaps of a linalg derivative")
     bk = _of(dv)
     small = bk.less_equal(bk.abs(dv), bk.astype(tol, dv.dtype))
     return where_p(small, _zero(d), div_p(const(1, d), where_p(small, const(1, d), d)))
@@ -784,7 +784,7 @@ def _pair_products(s):
     the diagonal), for non-negative ``s``: ``exp`` of a sum of logarithms where no other
     value is zero, and 0 where one is."""
     n = s.shape[-1]
-    sv = unwrap(s)
+    sv = concrete(s, "the zero singular values of adjugate's derivative")
     bk = _of(sv)
     is_zero = bk.equal(sv, bk.const(0, sv))
     zeros_count = bk.sum(bk.astype(is_zero, bk.int64), axis=-1)
@@ -870,7 +870,7 @@ def _truncation_pieces(x, rtol, noise):
     U_t and V_t (others zeroed by selection), E and the kept 1 / s^2."""
     u, s, vh = _svd_thin(x)
     v = _H(vh)
-    sv = unwrap(s)
+    sv = concrete(s, "the singular values pinv's derivative truncates")
     bk = _of(sv)
     k = sv.shape[-1]
     if k == 0:
@@ -934,3 +934,15 @@ pinv_p.def_vjp(lambda ans, x, **params: lambda g: (
 def _pinv_jvp(primals, tangents, params):
     ans = pinv_p(primals[0], **params)
     return ans, _pinv_full_derivative(primals[0], ans, tangents[0], False, params)
+
+
+# ======================================================================== batching
+#
+# Every primitive here acts on stacks of matrices ``(..., M, N)`` (its packed result keeps
+# the stack axes in front): the batch is one more stack axis, put first.
+
+from .batching import stacked as _stacked  # noqa: E402
+
+for _p in (inv_p, solve_p, triangular_solve_p, cholesky_p, eigh_p, eigvalsh_p, svd_p,
+           svdvals_p, qr_p, det_p, adjugate_p, slogdet_p, pinv_p):
+    _p.def_batch(_stacked(_p))

@@ -46,3 +46,26 @@ permute_along_p.def_vjp(lambda ans, x, *, perm, axis: lambda g: (
     permute_along_p(g, perm=_inverse(perm, axis), axis=axis),))
 permute_along_p.def_jvp(
     lambda p, t, params: (permute_along_p(p[0], **params), permute_along_p(t[0], **params)))
+
+
+# ======================================================================== batching
+#
+# flip and roll act along their axes, which shift past the batch axis. permute_along's
+# ``perm`` (a constant of the operand's example shape, or of its whole batched shape when
+# it was made from the batch) is laid out like the batched operand.
+
+from .batching import along as _along  # noqa: E402
+from .batching import to_front as _to_front  # noqa: E402
+
+flip_p.def_batch(_along(flip_p))
+roll_p.def_batch(_along(roll_p))
+
+
+@permute_along_p.def_batch
+def _permute_along_batch(args, dims, params):
+    x = _to_front(args[0], dims[0])
+    perm, axis = params["perm"], params["axis"]
+    if tuple(perm.shape) != tuple(x.shape):  # one example's permutation, for every example
+        bk = _of(perm)
+        perm = bk.broadcast_to(bk.reshape(perm, (1,) + tuple(perm.shape)), tuple(x.shape))
+    return permute_along_p(x, perm=perm, axis=axis + 1), 0

@@ -13,7 +13,7 @@ import numbers
 import operator
 
 from ... import backend as _backend
-from ...core import Tracer, unwrap
+from ...core import Tracer, concrete, unwrap
 from ...rules import (
     astype_p,
     broadcast_to_p,
@@ -167,7 +167,7 @@ def _cutoff(value, x, fname, what):
     not differentiated)."""
     bk = _backend_of(x)
     real = bk.real_dtype(x.dtype)
-    v = unwrap(value)
+    v = concrete(value, f"{fname}'s {what}")
     if isinstance(v, bool) or not (isinstance(v, numbers.Real) or _backend.of(v) is not None):
         raise TypeError(f"{fname}: {what} must be a real number or an array, got "
                         f"{type(value).__name__}")
@@ -255,7 +255,7 @@ def matrix_rank(A, tol=None, hermitian=False, *, rtol=None):
     """
     x = _check_operand(A, 0, "matrix_rank")
     bk = _backend_of(x)
-    v = unwrap(x)
+    v = concrete(x, "matrix_rank")
     if v.ndim < 2:
         nonzero = bk.any(bk.not_equal(v, bk.const(0, v)))
         return _finish(bk.astype(nonzero, bk.default_int))
@@ -319,7 +319,7 @@ def lstsq(a, b, rcond=None):
     x = einsum_str("ij,j...->i...", pv, b)
     s = svdvals_p(a)
     bk = _backend_of(a)
-    sv = unwrap(s)
+    sv = concrete(s, "lstsq (its rank decides the residuals' shape)")
     if sv.shape[-1]:
         rank = _rank(sv, bk.multiply(bk.max(sv, axis=-1), cut), bk)
     else:
