@@ -9,7 +9,7 @@ import threading
 
 import numpy as np
 import pytest
-from test_vmap import FUNCTIONS
+from test_vmap import FUNCTIONS, VALUE_READERS
 
 import einsum_ad as ea
 from einsum_ad import backend, rules
@@ -468,6 +468,16 @@ def test_jit_on_the_array_api_backend_allocates_instead_of_reusing():
     ve, ge = ea.value_and_grad(lambda x: ea.sum(ea.tanh(x @ W) ** 2))(X0)
     np.testing.assert_allclose(float(v), ve, rtol=1e-12)
     np.testing.assert_allclose(np.asarray(g), ge, rtol=1e-12)
+
+
+@pytest.mark.parametrize("f, what", VALUE_READERS)
+def test_a_function_reading_a_traced_value_names_itself(f, what):
+    """Under jit they raised too, but in the words of the abstract value's ``__array__``
+    ("converting it to an array"), not naming the function that read it."""
+    with pytest.raises(TypeError, match="jit") as info:
+        ea.jit(f)(X0[0])
+    msg = str(info.value)
+    assert what in msg and "static_argnums" in msg and "ea.where" in msg
 
 
 def test_train_runs_its_steps_through_jit_and_no_jit_gives_the_same_run(capsys):
