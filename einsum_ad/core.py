@@ -17,6 +17,8 @@ import heapq
 import itertools
 import math
 
+from . import backend as _backend
+
 __all__ = ["Primitive", "Tracer", "Trace", "RevTrace", "JvpTrace", "BatchTrace",
            "BatchTracer", "Node", "backward", "is_traced", "unwrap", "concrete", "new_level"]
 
@@ -153,6 +155,10 @@ class Tracer:
         self._node = node
         self._tangent = tangent
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _no_array(cls)
+
     @property
     def shape(self) -> tuple:
         return self._value.shape
@@ -255,6 +261,20 @@ class Tracer:
     __reduce__ = __reduce_ex__
 
     __hash__ = object.__hash__
+
+
+def _no_array(cls):
+    """Tell the backend layer that a tracer type is no array of a library. Its ``of``
+    infers a type's library once and caches the answer; a tracer answers
+    ``__array_namespace__`` (einsum_ad.numpy's, for array API code), so the first tracer
+    it met would register the type as an array of that namespace, and every later check
+    "is this a plain array?" (jit's signature, vjp's owners of inputs, the namespace's
+    boundary) would take tracers for plain arrays: a jitted function then ran its
+    compiled program on them and their derivative was lost."""
+    _backend._BY_TYPE[cls] = None
+
+
+_no_array(Tracer)
 
 
 def _read_error(x, what, default):

@@ -9,7 +9,7 @@ import threading
 
 import numpy as np
 import pytest
-from test_vmap import FUNCTIONS
+from test_vmap import FUNCTIONS, VALUE_READERS
 
 import einsum_ad as ea
 from einsum_ad import backend, rules
@@ -237,6 +237,27 @@ def test_grad_of_a_jitted_chain_differentiates_the_fused_node():
         np.testing.assert_allclose(a, b, rtol=1e-10)
 
 
+def test_a_tracer_is_never_taken_for_a_plain_array_once_a_backend_met_one():
+    """Regression (after merging main's array API namespace): a tracer answers
+    ``__array_namespace__``, so the first one ``backend.of`` met (vjp's owners of its inputs,
+    under jit) registered the Tracer type as an array of einsum_ad.numpy; jit's signature
+    then took grad's tracers for plain arrays and ran its compiled program on them, and
+    grad(jit(f)) returned a wrong gradient (zeros where the program's output was a new
+    array) in every test that happened to run after a jit(grad(f))."""
+    L = lambda h: ea.sum((h @ W) * (h @ W))
+    ea.jit(ea.grad(L))(X0)  # vjp under jit: backend.of reads ProgramTrace tracers
+    seen = []
+    ea.vmap(lambda h: seen.append(h) or h * 2.0)(XS)
+    ea.grad(lambda h: seen.append(h) or ea.sum(h * h))(X0)
+    ea.jit(lambda h: seen.append(h) or h * 2.0)(X0)
+    assert {type(t).__name__ for t in seen} == {"Tracer", "BatchTracer"}
+    for t in seen:
+        assert backend.of(t) is None and not backend.is_array(t)
+    j = ea.jit(L)
+    for _ in range(2):  # the traced call, then the cached program's
+        np.testing.assert_allclose(ea.grad(j)(X0), ea.grad(L)(X0), rtol=1e-12)
+
+
 def test_a_transpose_and_a_sum_of_a_product_fold_into_its_spec():
     A, B = RNG.standard_normal((3, 4)), RNG.standard_normal((4, 5))
     g = ea.make_graph(ea.jit(lambda a, b: (a @ b).T), A, B)
@@ -449,6 +470,16 @@ def test_jit_on_the_array_api_backend_allocates_instead_of_reusing():
     np.testing.assert_allclose(np.asarray(g), ge, rtol=1e-12)
 
 
+@pytest.mark.parametrize("f, what", VALUE_READERS)
+def test_a_function_reading_a_traced_value_names_itself(f, what):
+    """Under jit they raised too, but in the words of the abstract value's ``__array__``
+    ("converting it to an array"), not naming the function that read it."""
+    with pytest.raises(TypeError, match="jit") as info:
+        ea.jit(f)(X0[0])
+    msg = str(info.value)
+    assert what in msg and "static_argnums" in msg and "ea.where" in msg
+
+
 def test_train_runs_its_steps_through_jit_and_no_jit_gives_the_same_run(capsys):
     pytest.importorskip("sklearn")
     from einsum_ad import cli
@@ -458,7 +489,9 @@ def test_train_runs_its_steps_through_jit_and_no_jit_gives_the_same_run(capsys):
     assert cli.main(["train", "digits", "--epochs", "1", "--quiet", "--no-jit"]) == 0
     eager = capsys.readouterr().out
     assert "faster steps than eager" in jitted and "eager steps" in eager
-    assert jitted.split("|")[:3] == eager.split("|")[:3]  # the same accuracies and loss
+    # the same run: every field of the summary but the one that times the epoch
+    same = lambda out: [f for f in out.split("|") if " epoch" not in f]
+    assert same(jitted) == same(eager) and len(same(jitted)) == len(jitted.split("|")) - 1
 
 
 def test_the_primitives_compiled_directly_are_in_the_rule_table():

@@ -375,6 +375,33 @@ def test_reading_a_batched_value_raises_and_says_why(f, what):
     assert what in str(info.value) and "ea.where" in str(info.value)
 
 
+# Regression (after merging main's namespace): functions whose result is a constant read
+# from the operand's value (positions, counts, truth values, a sorting permutation, a rank)
+# read it with ``unwrap``, which under vmap is every example at once: ea.argmax(x) was the
+# argmax of the whole batch, ea.count_nonzero(x > 0) the batch's count for each example,
+# silently. They read it with ``concrete`` now, which says why it cannot be read.
+VALUE_READERS = [
+    (lambda x: ea.argmax(x), "argmax"),
+    (lambda x: ea.argmin(x, axis=0), "argmin"),
+    (lambda x: ea.count_nonzero(x > 0), "count_nonzero"),
+    (lambda x: ea.any(x > 0), "any"),
+    (lambda x: ea.all(x > 0), "all"),
+    (lambda x: ea.argsort(x), "argsort"),
+    (lambda x: ea.searchsorted(np.arange(3.0), x), "searchsorted"),
+    (lambda x: ea.unique_values(x), "unique_values"),
+    (lambda x: ea.linalg.matrix_rank(x), "matrix_rank"),
+]
+
+
+@pytest.mark.parametrize("f, what", VALUE_READERS)
+def test_a_function_reading_a_batched_value_raises_instead_of_reading_the_batch(f, what):
+    xs = np.array([[1.0, 0.0, 3.0], [0.0, 2.0, -1.0]])
+    f(xs[0])  # eager: a value it reads
+    with pytest.raises(TypeError, match="vmap") as info:
+        ea.vmap(f)(xs)
+    assert what in str(info.value) and "ea.where" in str(info.value)
+
+
 def test_a_batched_tracer_that_escapes_raises():
     kept = []
     ea.vmap(lambda x: kept.append(x) or x)(np.ones((2, 3)))
