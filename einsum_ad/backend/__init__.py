@@ -36,7 +36,7 @@ _MODULES = {"numpy": "numpy", "torch": "torch", "cupy": "cupy", "dask": "dask",
             "array_api_strict": "array_api"}
 _BACKENDS: dict = {}  # name -> Backend, for every backend made so far
 _LOCK = threading.Lock()
-_KINDS: dict = {}  # dtype object -> kind letter
+_KINDS: dict = {}  # (dtype type, dtype object) -> kind letter
 
 
 def register(backend: Backend, *types) -> Backend:
@@ -243,8 +243,11 @@ def dtype_name(dtype) -> str:
 def kind(dtype) -> str:
     """The kind of a dtype of any backend: ``"b"`` bool, ``"i"`` signed, ``"u"`` unsigned
     integer, ``"f"`` real floating, ``"c"`` complex floating, ``"O"`` anything else."""
+    # keyed by (type, dtype): dtypes of two libraries may hash alike, and comparing them
+    # (array-api-strict's with NumPy's) warns; the types differ first
+    key = (dtype.__class__, dtype)
     try:
-        return _KINDS[dtype]
+        return _KINDS[key]
     except (KeyError, TypeError):
         pass
     for b in (_NUMPY,) + tuple(v for v in _BACKENDS.values() if v is not _NUMPY):
@@ -254,7 +257,7 @@ def kind(dtype) -> str:
     else:
         k = "O"
     try:
-        _KINDS[dtype] = k
+        _KINDS[key] = k
     except TypeError:
         pass
     return k
