@@ -24,7 +24,7 @@ from . import execute as contract
 from .core import unwrap
 from .spec import Spec, adjoint, label_sizes, normalize, parse
 
-__all__ = ["explain", "Explanation", "add_arguments", "run"]
+__all__ = ["explain", "Explanation", "SlicingReport", "add_arguments", "run"]
 
 
 def _cost(spec: Spec, sizes) -> int:
@@ -81,6 +81,7 @@ class Explanation:
     backward: tuple
     per_operand: tuple
     flops_naive: int
+    slicing: SlicingReport | None = None
 
     @property
     def flops_forward(self) -> int:
@@ -119,6 +120,8 @@ class Explanation:
                   f"({_bytes(self.largest_intermediate * item)})",
                   f"unoptimised order (one n-ary loop): {_num(self.flops_naive)} FLOPs; "
                   f"speed-up {self.speedup:.3g}x"]
+        if self.slicing is not None:
+            lines += [""] + self.slicing.lines(item)
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -160,7 +163,8 @@ def _as_shape(x, k):
                     f"got {type(x).__name__}")
 
 
-def explain(subscripts: str, *operands_or_shapes, optimize="auto", dtype=None) -> Explanation:
+def explain(subscripts: str, *operands_or_shapes, optimize="auto", dtype=None,
+            memory_limit=None) -> Explanation:
     """Explain how einsum_ad evaluates and differentiates ``subscripts`` on these operands.
 
     Args:
@@ -168,6 +172,8 @@ def explain(subscripts: str, *operands_or_shapes, optimize="auto", dtype=None) -
         *operands_or_shapes: the operands, or just their shapes (tuples of ints).
         optimize: the optimizer, as for :func:`einsum_ad.einsum`.
         dtype: the dtype sizes are reported in (default: the operands', else float64).
+        memory_limit: as for :func:`einsum_ad.einsum`: the report then shows one slice's
+            steps and a slicing section (see :class:`SlicingReport`).
 
     Returns:
         An :class:`Explanation`; ``print()`` it for the report.
@@ -196,8 +202,15 @@ def explain(subscripts: str, *operands_or_shapes, optimize="auto", dtype=None) -
         dtype = bk.result_type(*known) if known else bk.float64
     dtype = bk.dtype(dtype)
     dts = [d if d is not None else dtype for d in dtypes]
-    p = contract.plan(spec, shapes, dts, optimize, bk)
-    sizes = label_sizes(spec, shapes)
+    key = contract.optimize_key(optimize)
+    report = None
+    if memory_limit is not None or key.__class__ is contract.Sliced:
+        sp = contract.sliced_plan(spec, shapes, dts, contract.sliced_key(key, memory_limit), bk)
+        report = _slicing_report(sp)
+        p = sp.forward.inner  # the tables show one slice
+    else:
+        p = contract.plan(spec, shapes, dts, key, bk)
+    sizes = label_sizes(spec, p.shapes)
     n = len(shapes)
     name = lambda i: f"op{i}" if i < n else f"t{i - n}"
     forward, backward = [], []
@@ -227,7 +240,87 @@ def explain(subscripts: str, *operands_or_shapes, optimize="auto", dtype=None) -
     naive = _naive_cost(spec, shapes)
     host_dtype = _backend.default().dtype(bk.dtype_name(dtype))
     return Explanation(subscripts, spec, tuple(shapes), host_dtype, optimize,
-                       tuple(forward), tuple(backward), tuple(per_operand), naive)
+                       tuple(forward), tuple(backward), tuple(per_operand), naive, report)
+
+
+# ---------------------------------------------------------------- slicing
+
+
+@dataclass(frozen=True)
+class SlicingReport:
+    """How a contraction under ``memory_limit`` is sliced (``execute/slicing.py``).
+
+    Attributes:
+        limit: the limit in elements (None: a cotengra slicing or an executor alone).
+        labels: (label, size, chunk width) of each sliced label.
+        slices: the number of slices.
+        flops, flops_unsliced: forward FLOPs of all slices, and of the unsliced order.
+        peak, peak_unsliced: elements of the largest intermediate of a slice, and of the
+            unsliced order.
+        live, held: the most elements of intermediates one slice's forward, and its
+            backward, hold at once.
+        finder: who chose the labels (``"cotengra"``, ``"greedy"``, ...).
+        backward: the backward's own report when it slices finer (else None), or the
+            error message when the limit is too small to differentiate.
+    """
+
+    limit: int | None
+    labels: tuple
+    slices: int
+    flops: int
+    flops_unsliced: int
+    peak: int
+    peak_unsliced: int
+    live: int
+    held: int
+    finder: str
+    backward: object = None
+
+    @property
+    def overhead(self) -> float:
+        """FLOPs of the sliced forward over the unsliced order's."""
+        return self.flops / max(self.flops_unsliced, 1)
+
+    def lines(self, item, title="slicing") -> list[str]:
+        limit = ("none" if self.limit is None
+                 else f"{_num(self.limit)} elements ({_bytes(self.limit * item)})")
+        cut = ", ".join(f"{lab} ({w} of {d})" for lab, d, w in self.labels) or "none"
+        out = [f"{title} (memory_limit: {limit}; labels chosen by: {self.finder}):",
+               f"  sliced labels (chunk of size): {cut}",
+               f"  slices: {_num(self.slices)}" + ("  (the steps above are one slice's)"
+                                                   if self.slices > 1 else ""),
+               f"  FLOPs: {_num(self.flops)} sliced, {_num(self.flops_unsliced)} unsliced "
+               f"(overhead {self.overhead:.3f}x)",
+               f"  largest intermediate: {_num(self.peak_unsliced)} elements "
+               f"({_bytes(self.peak_unsliced * item)}) unsliced, {_num(self.peak)} "
+               f"({_bytes(self.peak * item)}) per slice",
+               f"  one slice holds at most {_num(self.live)} elements "
+               f"({_bytes(self.live * item)}) of intermediates in its forward, "
+               f"{_num(self.held)} ({_bytes(self.held * item)}) in its backward"]
+        if isinstance(self.backward, SlicingReport):
+            out += self.backward.lines(item, "backward slicing (finer: what its backward "
+                                             "holds must fit too)")
+        elif self.backward is not None:
+            out.append(f"  backward: {self.backward}")
+        else:
+            out.append("  backward: the same slicing")
+        return out
+
+
+def _slicing_report(sp, s=None, backward=True):
+    s = sp.forward if s is None else s
+    sizes = sp.model.sizes
+    back = None
+    if backward:
+        try:
+            b = contract.backward_slicing(sp)
+            back = None if b is s else _slicing_report(sp, b, backward=False)
+        except ValueError as exc:
+            back = str(exc)
+    return SlicingReport(sp.limit, tuple((lab, sizes[lab], w) for lab, w in
+                                         zip(s.labels, s.widths)),
+                         s.count, s.cost.flops, sp.unsliced.flops, s.cost.peak,
+                         sp.unsliced.peak, s.cost.live, s.cost.held, s.finder, back)
 
 
 def _naive_cost(spec, shapes) -> int:
