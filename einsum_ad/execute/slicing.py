@@ -16,17 +16,26 @@ diagonal block, and a label only one operand has is cut like any other. Broadcas
 nothing: the canonical spec gives a size-1 axis a label of its own, never sliced.
 
 A :class:`SlicedPlan` holds the unsliced order's path and one :class:`Slicing` per
-direction. The forward's makes every intermediate of a slice fit N. The backward of a
-slice holds the intermediates its adjoints read (``rules/einsum.py`` recomputes them per
-slice and accumulates each operand's cotangent region by region); its slicing makes those
-add up to at most ``2 N`` elements besides fitting N, so that differentiating stays within
-a small multiple of the limit too (often the forward's slicing already does).
+direction, priced by a :class:`Cost` model of one slice (no arrays touched). The forward's
+makes every intermediate of a slice fit N. A slice holds more than one intermediate at a
+time: its forward the inputs and result of a step and the results waiting for their step;
+its backward (``rules/einsum.py`` recomputes each slice and accumulates each operand's
+cotangent region by region) the intermediates its adjoints read, which along a long chain
+of steps add up to many times N. Each direction's slicing is cut finer until that working
+set fits ``WORKING_FACTOR`` times N, when a finer slicing that does costs at most
+``REFINE_FLOPS`` times the FLOPs (else the closest one that does, and ``explain`` says what
+a slice holds): a tree-shaped order (a random graph's) gets there for about 1% more FLOPs;
+a boundary sweep of a 2-D lattice does not, whatever the slicing.
 
 The labels are chosen by a slice finder: cotengra's (``ContractionTree.slice``) when
-cotengra is installed, else a greedy one of ours that cuts, one halving (to the next
-divisor) at a time, the label whose cut costs the fewest extra FLOPs per unit of excess
-memory removed. A slicing needs at most :data:`MAX_SLICES` slices; a limit that no slicing
-within that reaches raises ValueError naming the smallest limit the finder reaches.
+cotengra is installed, its whole-index cuts then widened to the coarsest chunks that still
+fit; else a greedy one of ours that cuts, one halving (to the next divisor) at a time, the
+label whose cut costs the fewest extra FLOPs per unit of excess removed. A slicing needs at
+most :data:`MAX_SLICES` slices; a limit that no slicing within that reaches raises
+ValueError naming the smallest limit the finder reaches. The finder keeps the path: slicing
+a boundary sweep is costly, and an order chosen with slicing in mind (cotengra's
+``HyperOptimizer(slicing_reconf_opts=...)``, passed as ``optimize=``, whose slicing is
+kept) does better there.
 
 Forward only, as the rest of this package: the backward program lives in the einsum rule.
 ``map_slices`` runs a function per slice on any ``concurrent.futures``-style executor
@@ -65,16 +74,18 @@ from .plan import (
 )
 
 __all__ = ["SlicedPlan", "Slicing", "sliced_plan", "sliced_key", "limit_key", "contract_sliced",
-           "contract_slice", "map_slices", "Accumulator", "MAX_SLICES", "WORKING_FACTOR", "Cost",
-           "output_shape", "backward_slicing", "Mapper"]
+           "contract_slice", "map_slices", "Accumulator", "MAX_SLICES", "WORKING_FACTOR",
+           "REFINE_FLOPS", "Cost", "output_shape", "backward_slicing", "Mapper"]
 
 # The most slices a slicing may have: past this, the per-slice work of Python dominates and
 # the limit is reported as too small.
 MAX_SLICES = 1 << 20
 
-# One slice's forward, and its backward, may hold intermediates adding up to this many
-# times the limit at once (a step at the limit holds its two inputs and its result).
+# What one slice's forward, and its backward, hold at once is brought within this many
+# times the limit (a step at the limit holds its two inputs and its result) when a finer
+# slicing that does costs at most REFINE_FLOPS times the FLOPs.
 WORKING_FACTOR = 4
+REFINE_FLOPS = 1.5
 
 _UNITS = {"b": 1, "kb": 10 ** 3, "kib": 1 << 10, "mb": 10 ** 6, "mib": 1 << 20,
           "gb": 10 ** 9, "gib": 1 << 30, "tb": 10 ** 12, "tib": 1 << 40}
@@ -215,11 +226,14 @@ class _Model:
 
 @dataclass(frozen=True)
 class _Target:
-    """What a slicing must fit: every intermediate ``limit``; the forward's live set, and
-    (for the backward) what it holds, ``WORKING_FACTOR`` times that."""
+    """What a slicing must fit: every intermediate ``limit`` elements; with ``live``, the
+    forward's live set, with ``held``, what a slice's backward holds, at most
+    ``WORKING_FACTOR`` times that; with ``flops``, no more FLOPs in all than that."""
 
     limit: int
-    backward: bool = False
+    live: bool = False
+    held: bool = False
+    flops: float | None = None
 
     def excess(self, model, widths):
         """How far ``widths`` is from fitting (0: it fits), and the labels to cut: the sum
@@ -231,20 +245,25 @@ class _Target:
             if size > self.limit:
                 out += math.log2(size / limit)
                 labels.update(sub)
-        c = model.cost(widths)
-        work = WORKING_FACTOR * limit
-        over = [x for x in ((c.live, c.held) if self.backward else (c.live,)) if x > work]
-        for x in over:
-            out += math.log2(x / work)
-        if over:  # the larger intermediates make up the working set
-            top = max(size for _, size in res)
-            for sub, size in res:
-                if 4 * size >= top:
-                    labels.update(sub)
+        if self.live or self.held:
+            c = model.cost(widths)
+            work = WORKING_FACTOR * limit
+            over = [x for x, on in ((c.live, self.live), (c.held, self.held))
+                    if on and x > work]
+            for x in over:
+                out += math.log2(x / work)
+            if over:  # the larger intermediates make up the working sets
+                top = max(size for _, size in res)
+                for sub, size in res:
+                    if 4 * size >= top:
+                        labels.update(sub)
         return out, labels
 
     def fits(self, model, widths) -> bool:
         return self.excess(model, widths)[0] == 0
+
+    def affords(self, cost) -> bool:
+        return cost.count <= MAX_SLICES and (self.flops is None or cost.flops <= self.flops)
 
 
 def _next_width(size, width):
@@ -255,11 +274,11 @@ def _next_width(size, width):
     return None
 
 
-def _greedy(model, widths, target, cap=None):
+def _greedy(model, widths, target, best_effort=False):
     """Our slice finder: from ``widths``, cut one label finer at a time (to its next
     divisor), the one adding the fewest FLOPs (log) per unit of excess removed, until the
-    slicing fits ``target``; None when it cannot within ``cap`` slices."""
-    cap = MAX_SLICES if cap is None else cap
+    slicing fits ``target``. When no cut within MAX_SLICES slices (and the target's
+    FLOPs) helps: None, or with ``best_effort`` the slicing reached."""
     widths = dict(widths)
     excess, labels = target.excess(model, widths)
     flops = model.cost(widths).flops
@@ -275,7 +294,7 @@ def _greedy(model, widths, target, cap=None):
             trial = dict(widths)
             trial[lab] = w
             c = model.cost(trial)
-            if c.count > cap:
+            if not target.affords(c):
                 continue
             e2, labels2 = target.excess(model, trial)
             if e2 >= excess:
@@ -285,16 +304,18 @@ def _greedy(model, widths, target, cap=None):
             if best is None or key < best[0]:
                 best = (key, trial, e2, labels2, c.flops)
         if best is None:
-            return None
+            return widths if best_effort else None
         _, widths, excess, labels, flops = best
     return widths
 
 
 def _widen(model, widths, fixed, target):
     """Cut each label of ``widths`` (but those in ``fixed``) as coarsely as ``target``
-    allows: the largest divisor of its size that keeps the slicing fitting. cotengra cuts
-    whole indices; a label of size 1000 it cuts into 1000 slices may need only 2."""
+    allows: the largest divisor of its size that keeps the slicing as close to fitting.
+    cotengra cuts whole indices; a label of size 1000 it cuts into 1000 slices may need
+    only 2."""
     widths = dict(widths)
+    excess = target.excess(model, widths)[0]
     for lab in list(widths):
         if lab in fixed:
             continue
@@ -303,7 +324,7 @@ def _widen(model, widths, fixed, target):
                         reverse=True):
             trial = dict(widths)
             trial[lab] = w
-            if target.fits(model, trial):
+            if target.excess(model, trial)[0] <= excess:
                 widths = trial
                 break
     return {lab: w for lab, w in widths.items() if w < model.sizes[lab]}
@@ -317,11 +338,11 @@ def _cotengra():
     return cotengra
 
 
-def _cotengra_find(model, path, widths, target, seed=0):
+def _cotengra_find(model, path, widths, target, best_effort=False, seed=0):
     """cotengra's slice finder (``ContractionTree.slice``) on our path and the sizes a
     slice already has under ``widths``, asked for smaller target sizes until the working
     sets fit too. None when cotengra is missing, the path has steps that are not
-    pairwise, or it finds nothing within MAX_SLICES slices."""
+    pairwise, or nothing it finds fits (with ``best_effort``: the closest affordable)."""
     ctg = _cotengra()
     spec = model.spec
     if ctg is None or len(spec.inputs) < 2 or any(len(p) != 2 for p in path):
@@ -332,26 +353,29 @@ def _cotengra_find(model, path, widths, target, seed=0):
                                              tuple(spec.output), sizes, path=path)
     except Exception:  # noqa: BLE001 - a tree cotengra refuses: our own finder instead
         return None
-    size = target.limit
-    while True:
+    size, best = target.limit, None
+    while size >= 1:
         try:
-            sliced = tree.slice(target_size=max(size, 1), seed=seed, allow_outer=True)
+            sliced = tree.slice(target_size=size, seed=seed, allow_outer=True)
         except (ValueError, RuntimeError):  # cotengra ran out of indices to slice
-            return None
+            break
         trial = dict(widths)
         trial.update({lab: 1 for lab in sliced.sliced_inds})
-        if model.cost(trial).count > MAX_SLICES:
-            return None
-        if target.fits(model, trial):
+        if not target.affords(model.cost(trial)):
+            break  # smaller targets only cost more
+        excess = target.excess(model, trial)[0]
+        if excess == 0:
             return trial
-        if size <= 1:
-            return None
+        if best is None or excess < best[0]:
+            best = (excess, trial)
         size //= 2
+    return best[1] if best_effort and best is not None else None
 
 
-def _find(model, path, widths, target):
+def _find(model, path, widths, target, best_effort=False):
     """The slicing of ``path`` that fits ``target``, cutting further from ``widths``:
-    (widths, who found it), or (None, None)."""
+    (widths, who found it), or (None, None); with ``best_effort``, the affordable slicing
+    closest to fitting when none fits (possibly ``widths`` itself)."""
     if target.fits(model, widths):
         return widths, "none needed"
     found = _cotengra_find(model, path, widths, target)
@@ -360,18 +384,34 @@ def _find(model, path, widths, target):
     found = _greedy(model, widths, target)
     if found is not None:
         return found, "greedy"
-    return None, None
+    if not best_effort:
+        return None, None
+    tries = [(w, who) for w, who in (
+        (_cotengra_find(model, path, widths, target, best_effort=True), "cotengra"),
+        (_greedy(model, widths, target, best_effort=True), "greedy")) if w is not None]
+    w, who = min(tries, key=lambda t: target.excess(model, t[0])[0], default=(widths, ""))
+    if target.excess(model, w)[0] >= target.excess(model, widths)[0]:
+        return widths, "none affordable"
+    return (_widen(model, w, widths, target) if who == "cotengra" else w), \
+        f"{who} (the closest within {REFINE_FLOPS}x the FLOPs)"
 
 
-def _floor(model, widths, backward):
+def _refine(model, path, widths, target):
+    """A slicing fitting ``target`` from ``widths`` if one within ``REFINE_FLOPS`` times
+    the FLOPs of ``widths`` exists, else the closest one that does; and who found it."""
+    budget = _Target(target.limit, target.live, target.held,
+                     REFINE_FLOPS * model.cost(widths).flops)
+    return _find(model, path, widths, budget, best_effort=True)
+
+
+def _floor(model, widths):
     """The smallest limit the greedy finder reaches within MAX_SLICES slices (the figure
     the error names): a bisection over limits, from ``widths``."""
-    c = model.cost(widths)
-    hi = max(c.peak, -(-max(c.live, c.held if backward else 0) // WORKING_FACTOR), 1)
+    hi = max(model.cost(widths).peak, 1)
     lo = 0  # a limit of 0 elements fits nothing (but empty contractions, never sliced)
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if _greedy(model, widths, _Target(mid, backward)) is None:
+        if _greedy(model, widths, _Target(mid)) is None:
             lo = mid
         else:
             hi = mid
@@ -476,44 +516,42 @@ _BACKWARD_LOCK = threading.Lock()
 
 
 def backward_slicing(sp: SlicedPlan) -> Slicing:
-    """The slicing the backward runs: the forward's when what one slice's backward holds
-    fits ``WORKING_FACTOR`` times the limit, else one cut finer (cached on the plan).
-
-    Raises:
-        ValueError: no slicing within :data:`MAX_SLICES` slices fits (the message names
-            the smallest limit that does).
-    """
+    """The slicing the backward runs (made on first use, cached on the plan): the
+    forward's when what one slice's backward holds fits ``WORKING_FACTOR`` times the
+    limit, else one cut finer, that fits if one within ``REFINE_FLOPS`` times the
+    forward's FLOPs does (else the closest such one: its ``cost.held`` says what a slice
+    holds)."""
     found = sp.memo.get("backward")
     if found is not None:
         return found
     fwd = sp.forward
-    if sp.limit is None or fwd.cost.held <= WORKING_FACTOR * sp.limit:
+    target = _Target(sp.limit or 0, live=True, held=True)
+    if sp.limit is None or target.fits(sp.model, dict(zip(fwd.labels, fwd.widths))):
         found = fwd
     else:
-        model = sp.model
         start = dict(zip(fwd.labels, fwd.widths))
-        widths, finder = _find(model, list(sp.path), start, _Target(sp.limit, True))
-        if widths is None:
-            raise _too_small(sp.spec, sp.limit, _floor(model, dict(sp.given), True),
-                             sp.dtypes, sp.backend, backward=True)
-        found = _slicing(sp.spec, sp.shapes, sp.dtypes, sp.backend, sp.path, model, widths,
-                         finder)
+        widths, finder = _refine(sp.model, list(sp.path), start, target)
+        found = fwd if widths == start else _slicing(
+            sp.spec, sp.shapes, sp.dtypes, sp.backend, sp.path, sp.model, widths, finder)
     with _BACKWARD_LOCK:
         sp.memo["backward"] = found
     return found
 
 
-def _too_small(spec, limit, floor, dtypes, bk, backward=False):
+def _short(spec) -> str:
+    """``spec`` for a message: in full when short, else its start and its operand count."""
+    text = str(spec)
+    return text if len(text) <= 72 else f"{text[:60]}... ({len(spec.inputs)} operands)"
+
+
+def _too_small(spec, limit, floor, dtypes, bk):
     dt = bk.result_type(*dtypes) if dtypes else None
     item = bk.itemsize(dt) if dt is not None else 8
-    what = ("differentiate" if backward else "contract")
     return ValueError(
         f"einsum: memory_limit={limit} elements ({_bytes(limit * item)} of "
-        f"{bk.dtype_name(dt) if dt is not None else 'float64'}) is too small to {what} "
-        f"{spec} by slicing: within {MAX_SLICES} slices the smallest feasible limit is "
-        f"{floor} elements ({_bytes(floor * item)})"
-        + (f" (a slice's forward and backward each hold up to {WORKING_FACTOR} times the "
-           "limit of intermediates at once)"))
+        f"{bk.dtype_name(dt) if dt is not None else 'float64'}) is too small to contract "
+        f"{_short(spec)} by slicing: within {MAX_SLICES} slices the smallest feasible limit "
+        f"is {floor} elements ({_bytes(floor * item)})")
 
 
 def _given_slicing(spec, opt, shapes):
@@ -599,7 +637,14 @@ def _build(spec, shapes, dtypes, key, bk) -> SlicedPlan:
                     widths is None or alt_cost.flops < model.cost(widths).flops):
                 path, model, widths, finder = alt, alt_model, {}, "path (opt_einsum)"
         if widths is None:
-            raise _too_small(spec, limit, _floor(model, start, False), dtypes, bk)
+            raise _too_small(spec, limit, _floor(model, start), dtypes, bk)
+        # what a slice's forward holds at once, brought within WORKING_FACTOR limits if
+        # that is affordable
+        live = _Target(limit, live=True)
+        if not live.fits(model, widths):
+            finer, who = _refine(model, path, widths, live)
+            if finer != widths:
+                widths, finder = finer, f"{finder}, then {who}"
     path = tuple(tuple(p) for p in path)
     forward = _slicing(spec, shapes, dtypes, bk, path, model, widths, finder)
     return SlicedPlan(spec, shapes, dtypes, limit, path, unsliced, forward, bk, model,
