@@ -3,6 +3,7 @@ zero-argument callable to time, or None with the reason it cannot run that case.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -70,6 +71,25 @@ class EinsumAD(System):
             return (lambda: loss(params, x, y)), None
         vg = ea.value_and_grad(loss)
         return (lambda: vg(params, x, y)), None
+
+
+class EinsumADTorch(EinsumAD):
+    """einsum_ad on torch tensors: einsum_ad traces and differentiates, torch computes."""
+
+    name = "einsum_ad (torch)"
+
+    def __init__(self, threads):
+        import torch
+
+        torch.set_num_threads(threads)
+        self.torch = torch
+
+    def make(self, case, mode):
+        to = self.torch.from_numpy
+        arrays = ([ea.tree_map(to, case.arrays[0])] + [to(a) for a in case.arrays[1:]]
+                  if case.spec is None else [to(a) for a in case.arrays])
+        ct = None if case.ct is None else to(case.ct)
+        return super().make(dataclasses.replace(case, arrays=arrays, ct=ct), mode)
 
 
 class Hand(System):
@@ -306,11 +326,44 @@ class Autograd(System):
         return (lambda: vg(params)), None
 
 
+#: every system's name; the optional ones need their library installed
+PEER_NAMES = ("numpy (hand)", "np.einsum(optimize=False)", "np.einsum(optimize=True)",
+              "opt_einsum", "torch", "jax.jit", "jax (eager)", "autograd")
+OPTIONAL = ("torch", "jax.jit", "jax (eager)", "autograd")
+#: shorthands for --skip
+SKIP_GROUPS = {"jax": ("jax.jit", "jax (eager)"),
+               "np.einsum": ("np.einsum(optimize=False)", "np.einsum(optimize=True)"),
+               "optional": OPTIONAL}
+
+
+def skip_names(text: str) -> set:
+    """The systems named by ``--skip`` (comma-separated names or shorthands).
+
+    Raises ValueError listing the valid names for a name that is none of them, and for
+    ``einsum_ad``, which is what every other figure is compared with.
+    """
+    names = set()
+    for item in filter(None, (s.strip() for s in text.split(","))):
+        if item in SKIP_GROUPS:
+            names.update(SKIP_GROUPS[item])
+        elif item in PEER_NAMES:
+            names.add(item)
+        elif item == "einsum_ad":
+            raise ValueError("--skip einsum_ad: einsum_ad is the system measured against the "
+                             "others; it cannot be skipped")
+        else:
+            valid = ", ".join(repr(n) for n in PEER_NAMES + tuple(SKIP_GROUPS))
+            raise ValueError(f"--skip: unknown system {item!r}; choose among {valid}")
+    return names
+
+
 def available(threads, skip=()):
     """The systems installed here (and not in ``skip``), and notes on the ones that are not."""
     systems = [EinsumAD(), Hand(), NumpyEinsum(False), NumpyEinsum(True), OptEinsum()]
     notes = []
-    for name, make in (("torch", lambda: Torch(threads)), ("jax.jit", lambda: Jax(True)),
+    for name, make in (("torch", lambda: Torch(threads)),
+                       ("einsum_ad (torch)", lambda: EinsumADTorch(threads)),
+                       ("jax.jit", lambda: Jax(True)),
                        ("jax (eager)", lambda: Jax(False)), ("autograd", Autograd)):
         if name in skip:
             continue

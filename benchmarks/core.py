@@ -18,12 +18,11 @@ import os
 import platform
 import sys
 
-import numpy as np
-
-import einsum_ad as ea
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import _util  # noqa: E402  (the shared timer: medians, retaken when the machine was busy)
+import _util  # noqa: E402  (the shared timer; also puts this checkout first on sys.path)
+import numpy as np  # noqa: E402
+
+import einsum_ad as ea  # noqa: E402
 
 
 def main(argv=None):

@@ -10,7 +10,11 @@ Run (on machines that set OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, unset them for t
 command only)::
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/paths.py [--quick]
-        [--threads N] [--only chain8,ring8] [--json paths.json] [--plot paths.png]
+        [--threads N] [--only chain8,ring8] [--json FILE] [--plot FILE]
+
+The JSON and the plot go to ``benchmarks/results/`` (``paths.json``, ``paths.png``; with
+``--quick``, ``paths-quick.json`` and ``paths-quick.png``) unless ``--json``/``--plot`` say
+otherwise.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import _util  # noqa: E402
 
+EXPRESSIONS = ("chain8", "ring8", "mps_overlap6", "grid3x3", "attention_qkv", "bilinear")
 OPTIMIZERS = ["greedy", "optimal", "dp", "branch-1", "branch-2", "branch-all",
               "random-greedy", "auto", "auto-hq"]
 EXHAUSTIVE = {"optimal", "branch-all"}
@@ -65,11 +70,22 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="small sizes, few repeats")
     ap.add_argument("--threads", type=int, default=None,
                     help="threads for numpy's BLAS (default: all cores)")
-    ap.add_argument("--only", default=None, help="comma-separated expression names")
-    ap.add_argument("--json", default="paths.json", help="write the figures here ('' : no)")
-    ap.add_argument("--plot", default="paths.png",
-                    help="forward time per optimizer (needs matplotlib; '' : no)")
+    ap.add_argument("--only", default=None,
+                    help=f"comma-separated expression names among: {', '.join(EXPRESSIONS)}")
+    ap.add_argument("--json", default=None,
+                    help="write the figures here (default: benchmarks/results/paths.json; "
+                         "'' : no)")
+    ap.add_argument("--plot", default=None,
+                    help="forward time per optimizer (needs matplotlib; default: "
+                         "benchmarks/results/paths.png; '' : no)")
     args = ap.parse_args(argv)
+    wanted = None
+    if args.only is not None:
+        wanted = set(filter(None, (s.strip() for s in args.only.split(","))))
+        unknown = wanted - set(EXPRESSIONS)
+        if unknown or not wanted:  # not a run of nothing that exits 0
+            what = f"unknown expression(s) {sorted(unknown)}" if unknown else "no expression"
+            ap.error(f"--only: {what}; choose among {', '.join(EXPRESSIONS)}")
     threads = _util.pin_threads(args.threads)
     import numpy as np
     import opt_einsum
@@ -79,9 +95,12 @@ def main(argv=None):
     env = _util.environment(threads, _util.limit_loaded_pools(threads))
     rng = np.random.default_rng(0)
     exprs = expressions(args.quick, rng)
-    if args.only:
-        wanted = set(args.only.split(","))
+    assert tuple(e[0] for e in exprs) == EXPRESSIONS, "update EXPRESSIONS"
+    if wanted:
         exprs = [e for e in exprs if e[0] in wanted]
+    suffix = "-quick" if args.quick else ""
+    json_path = _util.output_path(args.json, f"paths{suffix}.json")
+    plot_path = _util.output_path(args.plot, f"paths{suffix}.png")
     results = {}
     for name, spec, shapes in exprs:
         scale = 1.0 / np.sqrt(max(max(sh) for sh in shapes))
@@ -94,12 +113,12 @@ def main(argv=None):
                 continue
             print(f"  {name}: {opt}", file=sys.stderr, flush=True)
             rows[opt] = measure_one(ea, opt_einsum, spec, shapes, arrays, ct, opt, args.quick)
-    print(render(env, exprs, results))
-    if args.json:
-        _util.write_json(args.json, {"environment": env, "quick": args.quick,
+    print(render(env, exprs, results), flush=True)
+    if json_path:
+        _util.write_json(json_path, {"environment": env, "quick": args.quick,
                                      "results": results})
-    if args.plot:
-        plot(args.plot, results)
+    if plot_path:
+        plot(plot_path, results)
     return 0
 
 
@@ -166,6 +185,8 @@ def plot(path, results) -> None:
     ax.legend(fontsize=7, ncol=3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
+    plt.close(fig)
+    print(f"wrote {_util.shown(path)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

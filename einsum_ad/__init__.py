@@ -14,7 +14,7 @@ from . import numpy as _numpy_namespace
 from .execute import clear_plan_cache, plan_cache_info, set_plan_cache_size
 from .explain import explain
 from .numpy import *  # noqa: F403  (the numpy-like namespace: see numpy.__all__)
-from .numpy import linalg
+from .numpy import fft, linalg
 from .spec import Spec
 from .testing import check_grads
 from .transforms import (
@@ -37,5 +37,5 @@ __all__ = sorted(set(_numpy_namespace.__all__) | {
     "Spec", "check_grads", "clear_plan_cache", "grad", "jvp", "plan_cache_info",
     "set_plan_cache_size", "tree_flatten", "tree_leaves", "tree_map", "tree_unflatten",
     "value_and_grad", "vjp", "explain",
-    "linalg", "make_graph", "nn", "optim", "jacobian", "jacrev", "jacfwd", "hessian", "hvp",
+    "linalg", "fft", "make_graph", "nn", "optim", "jacobian", "jacrev", "jacfwd", "hessian", "hvp",
 })

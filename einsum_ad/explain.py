@@ -5,7 +5,8 @@ pairwise step with the kernel it is lowered to (BLAS GEMM, batched GEMM, element
 outer, reduction, transpose/view), its FLOPs and the size of its result; then the backward
 pass, the adjoint steps in the order they run, and for each operand the FLOPs on its path
 next to what computing its adjoint alone would cost. FLOPs are counted as opt_einsum
-counts them (a multiply-add is two).
+counts them (a multiply-add is two). Specs are shown in canonical labels and, when the
+caller wrote other letters, in the caller's own labels as well (``ab,b->a = ij,j->i``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import math
 import numbers
+import string
 import sys
 from dataclasses import dataclass
 
@@ -70,6 +72,11 @@ class Explanation:
         per_operand: for each operand, (FLOPs of the backward steps on its path, FLOPs of
             its adjoint computed alone, by the best path for that contraction).
         largest_intermediate: elements of the largest step result.
+        labels: ``(canonical, caller's, origin)`` for every label when the caller's letters
+            differ from the canonical ones (empty otherwise): origin is ``""`` for a letter
+            the caller wrote, ``"..."`` for a dimension under an ellipsis and
+            ``"broadcast"`` for a size-1 axis broadcast against a larger one (these two get
+            letters the caller did not use).
     """
 
     subscripts: str
@@ -81,6 +88,7 @@ class Explanation:
     backward: tuple
     per_operand: tuple
     flops_naive: int
+    labels: tuple = ()
     slicing: SlicingReport | None = None
 
     @property
@@ -100,23 +108,48 @@ class Explanation:
         """Naive (one n-ary loop) FLOPs over the planned forward's FLOPs."""
         return self.flops_naive / max(self.flops_forward, 1)
 
+    def in_caller_labels(self, spec) -> str:
+        """``spec`` (a Spec or its string) written in the caller's letters (as it is when
+        the caller's letters are the canonical ones)."""
+        text = str(spec)
+        if not self.labels:
+            return text
+        return text.translate(str.maketrans({c: mine for c, mine, _ in self.labels}))
+
     def __str__(self) -> str:
         item = self.dtype.itemsize
+        mine = self.in_caller_labels
         lines = [f"einsum {self.subscripts!r}  (optimize={self.optimize!r}, {self.dtype})",
-                 f"  canonical spec: {self.spec}",
-                 "  shapes: " + ", ".join(str(tuple(s)) for s in self.shapes), "",
-                 "forward:"]
-        lines += _table(self.forward, item)
+                 f"  canonical spec: {self.spec}"]
+        if self.labels:
+            named = ", ".join(f"{c}={m}" for c, m, _ in self.labels if c != m)
+            lines.append(f"  in your labels: {mine(self.spec)}  ({named})")
+            for origin, what in (("...", "the dimensions under '...'"),
+                                 ("broadcast", "size-1 axes broadcast against larger ones")):
+                letters = [m for _, m, o in self.labels if o == origin]
+                if letters:
+                    lines.append(f"    ({', '.join(letters)}: {what}, in letters of "
+                                 "their own)")
+        lines += ["  shapes: " + ", ".join(str(tuple(s)) for s in self.shapes), "",
+                  "forward:"]
+        lines += _table(self.forward, item, mine if self.labels else None)
         lines += ["", "backward (every operand differentiated; steps in the order they run):"]
-        lines += _table(self.backward, item) if self.backward else ["  (no steps)"]
+        lines += (_table(self.backward, item, mine if self.labels else None)
+                  if self.backward else ["  (no steps)"])
         lines += ["", "backward per operand (FLOPs on its path, shared / its adjoint alone):"]
         for k, (path, alone) in enumerate(self.per_operand):
             lines.append(f"  operand {k} ({self.spec.inputs[k] or 'scalar'}): "
                          f"{_num(path)} / {_num(alone)}")
+        lines += ["", "cotangent of each operand on its own, in "
+                      + ("your labels" if self.labels else "canonical labels")
+                      + " (g: the cotangent of the output):"]
+        for k in range(len(self.spec.inputs)):
+            lines.append(f"  operand {k} ({mine(self.spec.inputs[k]) or 'scalar'}): "
+                         f"{_adjoint_text(self.spec, k, mine)}")
         fwd, bwd = self.flops_forward, self.flops_backward
         lines += ["", f"total FLOPs: forward {_num(fwd)}, backward {_num(bwd)}, "
                       f"forward+backward / forward = {(fwd + bwd) / max(fwd, 1):.2f}",
-                  f"largest intermediate: {_num(self.largest_intermediate)} elements "
+                  f"largest intermediate: {_count(self.largest_intermediate, 'element')} "
                   f"({_bytes(self.largest_intermediate * item)})",
                   f"unoptimised order (one n-ary loop): {_num(self.flops_naive)} FLOPs; "
                   f"speed-up {self.speedup:.3g}x"]
@@ -133,6 +166,73 @@ def _num(x) -> str:
     return f"{x:,}" if x < 1e7 else f"{x:.3e}"
 
 
+def _count(x, noun) -> str:
+    """``1 element``, ``3 elements``, ``1.2e+07 elements``."""
+    return f"{_num(x)} {noun}{'' if x == 1 else 's'}"
+
+
+def _adjoint_text(spec, k, mine) -> str:
+    """Operand k's adjoint on its own, as the einsum call (and spread) that computes it."""
+    adj = adjoint(spec, k)
+    args = ", ".join(["g"] + [f"op{m}" for m in adj.others])
+    text = f'einsum("{mine(adj.contraction)}", {args})'
+    if adj.spread is not None:
+        src_, dst = adj.spread.inputs[0], adj.spread.output
+        twice = "".join(dict.fromkeys(lab for lab in dst if dst.count(lab) > 1))
+        new = "".join(dict.fromkeys(lab for lab in dst if lab not in src_ + twice))
+        how = []
+        if new:
+            how.append(f"broadcast along {mine(new)}")
+        if twice:
+            how.append(f"written onto the diagonal of {mine(twice)}")
+        text += f", {' and '.join(how)} to {mine(dst) or 'a scalar'}"
+    return text
+
+
+def _caller_labels(subscripts, shapes, spec) -> tuple:
+    """``(canonical, caller's letter, origin)`` per canonical label, or ``()`` when the
+    caller's letters are the canonical ones, or when no letters are left for the labels
+    the caller did not name (more than 52 labels: the canonical ones are kept)."""
+    terms, _, _ = parse((subscripts,) + tuple(shapes))
+    expanded = []
+    for term, shape in zip(terms, shapes):
+        if Ellipsis in term:
+            i = term.index(Ellipsis)
+            width = len(shape) - (len(term) - 1)
+            expanded.append(list(term[:i]) + [None] * width + list(term[i + 1:]))
+        else:
+            expanded.append(list(term))
+    size = {}  # a letter's size: its non-1 size, if any (numpy broadcasts 1 against it)
+    for axes, shape in zip(expanded, shapes):
+        for lab, d in zip(axes, shape):
+            if lab is not None and (d != 1 or lab not in size):
+                size[lab] = d
+    mapping, origin = {}, {}
+    for axes, canon, shape in zip(expanded, spec.inputs, shapes):
+        for lab, c, d in zip(axes, canon, shape):
+            if c in mapping:
+                continue
+            if lab is None:
+                origin[c] = "..."
+            elif d == 1 and size[lab] != 1:
+                origin[c] = "broadcast"
+            else:
+                mapping[c] = lab
+    written = set("".join(ch for ch in subscripts if ch in string.ascii_letters))
+    free = [ch for ch in string.ascii_letters if ch not in written]
+    for c in spec.labels:
+        if c in mapping:
+            continue
+        pick = c if c in free else next((ch for ch in free), None)
+        if pick is None:
+            return ()
+        free.remove(pick)
+        mapping[c] = pick
+    if all(c == m for c, m in mapping.items()):
+        return ()
+    return tuple((c, mapping[c], origin.get(c, "")) for c in spec.labels)
+
+
 def _bytes(n) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":
@@ -141,11 +241,14 @@ def _bytes(n) -> str:
     return f"{n} B"  # pragma: no cover - the loop always returns
 
 
-def _table(rows, item) -> list[str]:
+def _table(rows, item, mine=None) -> list[str]:
     out = []
     for i, r in enumerate(rows):
-        out.append(f"  {i:>2}. {', '.join(r.args)} -> {r.result}: {r.spec}  [{r.kind}]  "
-                   f"{_num(r.flops)} FLOPs, result {_num(r.size)} elements "
+        spec = str(r.spec)
+        if mine and mine(spec) != spec:
+            spec += f" = {mine(spec)}"
+        out.append(f"  {i:>2}. {', '.join(r.args)} -> {r.result}: {spec}  [{r.kind}]  "
+                   f"{_count(r.flops, 'FLOP')}, result {_count(r.size, 'element')} "
                    f"({_bytes(r.size * item)})")
     return out
 
@@ -240,7 +343,8 @@ def explain(subscripts: str, *operands_or_shapes, optimize="auto", dtype=None,
     naive = _naive_cost(spec, shapes)
     host_dtype = _backend.default().dtype(bk.dtype_name(dtype))
     return Explanation(subscripts, spec, tuple(shapes), host_dtype, optimize,
-                       tuple(forward), tuple(backward), tuple(per_operand), naive, report)
+                       tuple(forward), tuple(backward), tuple(per_operand), naive,
+                       _caller_labels(subscripts, shapes, spec), report)
 
 
 # ---------------------------------------------------------------- slicing
@@ -260,8 +364,7 @@ class SlicingReport:
         live, held: the most elements of intermediates one slice's forward, and its
             backward, hold at once.
         finder: who chose the labels (``"cotengra"``, ``"greedy"``, ...).
-        backward: the backward's own report when it slices finer (else None), or the
-            error message when the limit is too small to differentiate.
+        backward: the backward's own report when it slices finer (else None).
     """
 
     limit: int | None
@@ -297,12 +400,10 @@ class SlicingReport:
                f"  one slice holds at most {_num(self.live)} elements "
                f"({_bytes(self.live * item)}) of intermediates in its forward, "
                f"{_num(self.held)} ({_bytes(self.held * item)}) in its backward"]
-        if isinstance(self.backward, SlicingReport):
+        if self.backward is not None:
             out += self.backward.lines(item, "backward slicing (finer: what its backward "
                                              "holds must fit too)")
-        elif self.backward is not None:
-            out.append(f"  backward: {self.backward}")
-        else:
+        elif title == "slicing":
             out.append("  backward: the same slicing")
         return out
 
@@ -312,11 +413,8 @@ def _slicing_report(sp, s=None, backward=True):
     sizes = sp.model.sizes
     back = None
     if backward:
-        try:
-            b = contract.backward_slicing(sp)
-            back = None if b is s else _slicing_report(sp, b, backward=False)
-        except ValueError as exc:
-            back = str(exc)
+        b = contract.backward_slicing(sp)
+        back = None if b is s else _slicing_report(sp, b, backward=False)
     return SlicingReport(sp.limit, tuple((lab, sizes[lab], w) for lab, w in
                                          zip(s.labels, s.widths)),
                          s.count, s.cost.flops, sp.unsliced.flops, s.cost.peak,
@@ -368,8 +466,11 @@ def run(args: argparse.Namespace) -> int:
     """Print the report for ``args`` (from :func:`add_arguments`); return the exit code."""
     try:
         dtype = _backend.default().dtype(args.dtype)
-        print(explain(args.subscripts, *args.shapes, optimize=args.optimize, dtype=dtype))
+        report = str(explain(args.subscripts, *args.shapes, optimize=args.optimize,
+                             dtype=dtype))
     except (ValueError, TypeError) as exc:
-        print(f"einsum-ad explain: error: {exc}", file=sys.stderr)
+        message = str(exc).removeprefix("explain: ")  # one prefix is enough
+        print(f"einsum-ad explain: error: {message}", file=sys.stderr)
         return 2
+    print(report)  # a BrokenPipeError (``| head``) is the command line's to handle
     return 0

@@ -8,22 +8,31 @@ An optimizer is an :class:`Optimizer` named tuple of two pure functions::
     params = optim.apply_updates(params, updates)
 
 ``updates`` are what to *add* to the parameters (the learning rate and sign included). The
-state is a plain pytree of numpy arrays (it can be saved with :func:`einsum_ad.data.save_params`).
+state is a plain pytree of arrays of the parameters' library and device (NumPy's can be
+saved with :func:`einsum_ad.data.save_params`).
 A learning rate may be a number or a schedule: a function of the update count (0 for the
-first update) returning the rate. Transformations compose with :func:`chain`, e.g.
-``chain(clip_by_global_norm(1.0), adam(1e-3))``. Everything here is plain numpy on the
-gradients' values; nothing is traced.
+first update) returning the rate. Constants are checked by the constructors, a schedule's
+values each time one is applied: NaN, an infinity or a negative rate raises ValueError
+naming the optimizer, the update count and the value. ``update`` refuses the state of
+another optimizer (TypeError naming both), and :func:`apply_updates` an update whose shape
+differs from its parameter's. Transformations compose with :func:`chain`, e.g.
+``chain(clip_by_global_norm(1.0), adam(1e-3))``. Everything here computes on the
+gradients' values in their own library (NumPy, torch, ...) through its backend; nothing is
+traced.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import numbers
 from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 
-from .tree import tree_leaves, tree_map
+from . import backend as _backend
+from .tree import tree_flatten, tree_leaves, tree_map
 
 __all__ = ["Optimizer", "sgd", "adam", "adamw", "clip_by_global_norm", "chain",
            "apply_updates", "global_norm", "constant_schedule", "step_schedule",
@@ -43,35 +52,191 @@ class Optimizer(NamedTuple):
 # ------------------------------------------------------------------------- helpers
 
 
+def _array(x):
+    """``x`` as an array of its library (numbers and lists: NumPy), and that backend."""
+    b = _backend.of(x)
+    if b is None:
+        b = _backend.default()
+        x = b.asarray(x)
+    return x, b
+
+
 def _zeros_like(tree):
-    return tree_map(lambda p: np.zeros(np.shape(p), dtype=_float_dtype(p)), tree)
+    """Zeros like each leaf: its library, device and floating dtype (float64 for others)."""
+    def zeros(p):
+        p, b = _array(p)
+        dt = p.dtype if _backend.kind(p.dtype) in "fc" else b.float64
+        return b.zeros(tuple(p.shape), dtype=dt, device=b.device(p))
+    return tree_map(zeros, tree)
 
 
-def _float_dtype(x):
-    dt = np.result_type(x)
-    return dt if dt.kind in "fc" else np.dtype(np.float64)
+def _untracked(tree):
+    """The context in which the library of ``tree``'s arrays records no autodiff graph of
+    its own (torch: ``torch.no_grad``: an update of parameters that require grad must not
+    chain the steps in torch's graph), else a null context."""
+    for leaf in tree_leaves(tree):
+        b = _backend.of(leaf)
+        if b is not None:
+            return b.untracked() if b.untracked is not None else contextlib.nullcontext()
+    return contextlib.nullcontext()
 
 
-def _rate(lr, count):
-    """The learning rate for update number ``count`` (a number or a schedule)."""
-    return float(lr(int(count)) if callable(lr) else lr)
+def _abs2(g):
+    g, b = _array(g)
+    a = b.abs(g)
+    return a * a
+
+
+def _sqrt(v):
+    v, b = _array(v)
+    return b.sqrt(v)
+
+
+def _real(value, arg, name, positive=False):
+    """``value`` as a float after checking it is a finite, non-negative (or positive) number.
+
+    TypeError for what is not a real number (a bool, a string, an array), ValueError for
+    NaN, an infinity or a value below the bound, naming the function ``name`` and ``arg``.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: {arg} must be a real number, got {type(value).__name__} "
+                        f"{value!r}")
+    value = float(value)
+    if math.isinf(value):
+        raise ValueError(f"{name}: {arg} must be finite, got {value}")
+    if not (value > 0 if positive else value >= 0):  # NaN fails both
+        raise ValueError(f"{name}: {arg} must be "
+                         f"{'positive' if positive else 'non-negative'}, got {value}")
+    return value
+
+
+def _count(value, arg, name, minimum):
+    """An integer argument (not a bool, not a float such as 2.5) of at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: {arg} must be an integer, got {type(value).__name__} "
+                        f"{value!r}")
+    if value < minimum:
+        raise ValueError(f"{name}: {arg} must be at least {minimum}, got {value}")
+    return int(value)
 
 
 def _check_rate(lr, name):
-    if not callable(lr) and not (isinstance(lr, (int, float, np.number)) and lr >= 0):
-        raise ValueError(f"{name}: learning_rate must be a non-negative number or a schedule, "
-                         f"got {lr!r}")
+    """A constant learning rate must be finite and non-negative; a schedule is checked
+    each time it is applied (:func:`_rate`)."""
+    if callable(lr):
+        return
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
+        raise TypeError(f"{name}: learning_rate must be a number or a schedule (a function "
+                        f"of the update count), got {type(lr).__name__} {lr!r}")
+    if not (math.isfinite(lr) and lr >= 0):
+        raise ValueError(f"{name}: learning_rate must be a finite, non-negative number or a "
+                         f"schedule, got {lr!r}")
+
+
+def _rate(lr, count, name):
+    """The learning rate of update number ``count`` (0 for the first update).
+
+    A schedule's value is checked here, where it is applied: NaN would make every
+    parameter NaN, an infinity sends them to infinity and a negative rate turns descent
+    into ascent, all silently.
+    """
+    if not callable(lr):
+        return float(lr)  # checked once, by the constructor
+    count = int(count)
+    value = lr(count)
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.ndarray)) \
+            or np.ndim(value) != 0:
+        raise TypeError(f"{name}: the learning-rate schedule returned {value!r} for update "
+                        f"{count}; a schedule must return a number")
+    rate = float(value)
+    if not (math.isfinite(rate) and rate >= 0):
+        raise ValueError(f"{name}: the learning-rate schedule returned {rate} for update "
+                         f"{count} (counted from 0); a learning rate must be finite and "
+                         "non-negative")
+    return rate
 
 
 def _check_unit(value, arg, name, closed_low=True):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: {arg} must be a real number, got {type(value).__name__} "
+                        f"{value!r}")
     ok = (0.0 <= value < 1.0) if closed_low else (0.0 < value < 1.0)
-    if not ok:
+    if not ok:  # NaN fails both comparisons
         interval = "[0, 1)" if closed_low else "(0, 1)"
         raise ValueError(f"{name}: {arg} must lie in {interval}, got {value}")
 
 
+# --------------------------------------------------------- states and leaf shapes
+
+
+def _leaf_paths(tree, prefix=""):
+    """The path of every leaf, in :func:`einsum_ad.tree_flatten`'s order: ``['W'][0]``."""
+    if isinstance(tree, dict):
+        for key in sorted(tree):
+            yield from _leaf_paths(tree[key], f"{prefix}[{key!r}]")
+    elif isinstance(tree, (list, tuple)):
+        for i, child in enumerate(tree):
+            yield from _leaf_paths(child, f"{prefix}[{i}]")
+    elif tree is not None:
+        yield prefix
+
+
+def _mismatch(tree, like):
+    """None when ``tree`` has the structure of ``like`` and every leaf its leaf's shape;
+    otherwise what differs, as ``(path, shape in tree, shape in like)`` or a sentence."""
+    leaves, treedef = tree_flatten(tree)
+    like_leaves, like_def = tree_flatten(like)
+    if treedef != like_def:
+        return f"the tree structures differ: {treedef} against {like_def}"
+    for k, (a, b) in enumerate(zip(leaves, like_leaves)):
+        if np.shape(a) != np.shape(b):
+            path = list(_leaf_paths(tree))[k]
+            return path, np.shape(a), np.shape(b)
+    return None
+
+
+def _describe(state) -> str:
+    """What a state is, to say which optimizer it came from in an error message."""
+    if isinstance(state, dict):
+        keys = sorted(state, key=str)
+        owner = {(): "clip_by_global_norm", ("count",): "sgd without momentum",
+                 ("count", "velocity"): "sgd with momentum",
+                 ("count", "mu", "nu"): "adam or adamw"}.get(tuple(keys))
+        return f"a dict with keys {keys}" + (f" (the state of {owner})" if owner else "")
+    if isinstance(state, (tuple, list)):
+        return (f"a {type(state).__name__} of {len(state)} item(s)"
+                + (" (the state of a chain)" if state else ""))
+    return f"a {type(state).__name__}"
+
+
+def _check_state(state, keys, name):
+    """Refuse the state of another optimizer (or no state) before any key is read."""
+    if not isinstance(state, dict) or set(state) != set(keys):
+        want = f"a dict with keys {sorted(keys)}" if keys else "an empty dict"
+        raise TypeError(f"{name}: update was given {_describe(state)}, not the state of "
+                        f"this optimizer ({want}, as its init returns); pass the state that "
+                        "this optimizer's init (or its previous update) returned")
+
+
+def _check_moments(state, keys, grads, name):
+    """The moment estimates in ``state`` must have the gradients' structure and shapes
+    (numpy would broadcast a state initialised for other parameters)."""
+    for key in keys:
+        bad = _mismatch(state[key], grads)
+        if bad is None:
+            continue
+        if isinstance(bad, str):
+            raise ValueError(f"{name}: the state's {key!r} does not match the gradients: "
+                             f"{bad}; was the state initialised for other parameters?")
+        path, got, want = bad
+        raise ValueError(f"{name}: the state's {key!r} has shape {got} at {path or 'its root'} "
+                         f"where the gradient has shape {want}; was the state initialised for "
+                         "other parameters?")
+
+
 def global_norm(tree) -> float:
-    """The Euclidean norm of all leaves of ``tree`` taken together.
+    """The Euclidean norm of all leaves of ``tree`` taken together (a float, computed on
+    the host: arrays on a device are copied there).
 
     Examples:
         >>> import numpy as np
@@ -82,7 +247,8 @@ def global_norm(tree) -> float:
     """
     # scaled by the largest magnitude, in float64: float32 gradients of 1e20 (exactly when
     # clipping matters) would overflow a plain sum of squares to inf
-    mags = [np.abs(np.asarray(x)).astype(np.float64) for x in tree_leaves(tree)]
+    mags = [np.abs(np.asarray(b.to_numpy(x))).astype(np.float64)
+            for x, b in map(_array, tree_leaves(tree))]
     mags = [m for m in mags if m.size]
     if not mags:
         return 0.0
@@ -93,15 +259,36 @@ def global_norm(tree) -> float:
 
 
 def apply_updates(params, updates):
-    """``params + updates`` leafwise, keeping each parameter's dtype.
+    """``params + updates`` leafwise, keeping each parameter's dtype and shape.
+
+    Args:
+        params: a pytree of arrays.
+        updates: a pytree of the same structure whose every leaf has its parameter's shape
+            (an update that would broadcast into a parameter and change its shape is
+            refused: ValueError naming the leaf and both shapes).
+
+    Returns:
+        The updated parameters, a new pytree.
 
     Examples:
         >>> import numpy as np
         >>> apply_updates({"w": np.ones(2)}, {"w": np.array([0.5, -1.0])})
         {'w': array([1.5, 0. ])}
     """
-    return tree_map(lambda p, u: (np.asarray(p) + u).astype(np.result_type(p), copy=False),
-                    params, updates)
+    bad = _mismatch(updates, params)
+    if isinstance(bad, str):
+        raise ValueError(f"apply_updates: updates and params do not match: {bad}")
+    if bad is not None:
+        path, got, want = bad
+        raise ValueError(f"apply_updates: the update of params{path} has shape {got} but the "
+                         f"parameter has shape {want}; an update must have its parameter's "
+                         "shape")
+
+    def apply(p, u):
+        p, b = _array(p)
+        return b.astype(p + u, p.dtype)
+    with _untracked(params):
+        return tree_map(apply, params, updates)
 
 
 # ---------------------------------------------------------------------- optimizers
@@ -136,11 +323,16 @@ def sgd(learning_rate, momentum: float = 0.0, nesterov: bool = False) -> Optimiz
             state["velocity"] = _zeros_like(params)
         return state
 
+    keys = ("count", "velocity") if momentum else ("count",)
+
     def update(grads, state, params=None):
-        lr = _rate(learning_rate, state["count"])
+        _check_state(state, keys, "sgd")
+        if momentum:
+            _check_moments(state, ("velocity",), grads, "sgd")
+        lr = _rate(learning_rate, state["count"], "sgd")
         new = {"count": state["count"] + 1}
         if not momentum:
-            return tree_map(lambda g: -lr * np.asarray(g), grads), new
+            return tree_map(lambda g: -lr * _array(g)[0], grads), new
         vel = tree_map(lambda v, g: momentum * v + g, state["velocity"], grads)
         new["velocity"] = vel
         if nesterov:
@@ -156,10 +348,8 @@ def _adam_core(name, learning_rate, b1, b2, eps, weight_decay):
     _check_rate(learning_rate, name)
     _check_unit(b1, "b1", name)
     _check_unit(b2, "b2", name)
-    if not eps > 0:  # written so that NaN is refused too
-        raise ValueError(f"{name}: eps must be positive, got {eps}")
-    if not weight_decay >= 0:
-        raise ValueError(f"{name}: weight_decay must be non-negative, got {weight_decay}")
+    eps = _real(eps, "eps", name, positive=True)
+    weight_decay = _real(weight_decay, "weight_decay", name)
 
     def init(params):
         return {"count": np.zeros((), np.int64), "mu": _zeros_like(params),
@@ -168,19 +358,22 @@ def _adam_core(name, learning_rate, b1, b2, eps, weight_decay):
     def update(grads, state, params=None):
         if weight_decay and params is None:
             raise ValueError(f"{name}: update needs params when weight_decay > 0")
+        _check_state(state, ("count", "mu", "nu"), name)
+        _check_moments(state, ("mu", "nu"), grads, name)
         count = state["count"]
-        lr = _rate(learning_rate, count)
+        lr = _rate(learning_rate, count, name)
         t = int(count) + 1
         mu = tree_map(lambda m, g: b1 * m + (1 - b1) * g, state["mu"], grads)
-        nu = tree_map(lambda v, g: b2 * v + (1 - b2) * np.abs(g) ** 2, state["nu"], grads)
+        nu = tree_map(lambda v, g: b2 * v + (1 - b2) * _abs2(g), state["nu"], grads)
         c1, c2 = 1 - b1 ** t, 1 - b2 ** t
 
         def step(m, v):
-            return -lr * (m / c1) / (np.sqrt(v / c2) + eps)
+            return -lr * (m / c1) / (_sqrt(v / c2) + eps)
 
         upd = tree_map(step, mu, nu)
         if weight_decay:
-            upd = tree_map(lambda u, p: u - lr * weight_decay * np.asarray(p), upd, params)
+            with _untracked(params):
+                upd = tree_map(lambda u, p: u - lr * weight_decay * _array(p)[0], upd, params)
         return upd, {"count": count + 1, "mu": mu, "nu": nu}
 
     return Optimizer(init, update)
@@ -227,18 +420,18 @@ def clip_by_global_norm(max_norm: float) -> Optimizer:
         >>> clip.update({"a": np.array([3.0, 4.0])}, clip.init(None))[0]
         {'a': array([0.6, 0.8])}
     """
-    if not max_norm > 0:
-        raise ValueError(f"clip_by_global_norm: max_norm must be positive, got {max_norm}")
+    max_norm = _real(max_norm, "max_norm", "clip_by_global_norm", positive=True)
 
     def init(params):
         return {}
 
     def update(grads, state, params=None):
+        _check_state(state, (), "clip_by_global_norm")
         norm = global_norm(grads)
         if norm <= max_norm:
             return grads, state
         scale = max_norm / norm
-        return tree_map(lambda g: np.asarray(g) * scale, grads), state
+        return tree_map(lambda g: _array(g)[0] * scale, grads), state
 
     return Optimizer(init, update)
 
@@ -260,6 +453,16 @@ def chain(*transforms: Optimizer) -> Optimizer:
         return tuple(t.init(params) for t in transforms)
 
     def update(grads, state, params=None):
+        # zip() would stop at the shorter of the two: an empty (or short) state ran no
+        # transform at all and returned the raw gradients as the updates (ascent, step 1)
+        if not isinstance(state, (tuple, list)):
+            raise TypeError(f"chain: update was given {_describe(state)}; the state of a "
+                            f"chain of {len(transforms)} transform(s) is a tuple of "
+                            f"{len(transforms)} states, as its init returns")
+        if len(state) != len(transforms):
+            raise ValueError(f"chain: update was given a state of {len(state)} item(s) for "
+                             f"a chain of {len(transforms)} transform(s); pass the tuple "
+                             "that this chain's init (or its previous update) returned")
         new_state = []
         for t, s in zip(transforms, state):
             grads, s = t.update(grads, s, params)
@@ -273,8 +476,9 @@ def chain(*transforms: Optimizer) -> Optimizer:
 
 
 def constant_schedule(value: float) -> Callable[[int], float]:
-    """A schedule returning ``value`` at every step."""
-    return lambda count: float(value)
+    """A schedule returning ``value`` (finite, non-negative) at every step."""
+    value = _real(value, "value", "constant_schedule")
+    return lambda count: value
 
 
 def step_schedule(init_value: float, step_size: int, gamma: float = 0.1) -> Callable:
@@ -285,9 +489,10 @@ def step_schedule(init_value: float, step_size: int, gamma: float = 0.1) -> Call
         >>> [s(0), s(9), s(10), s(25)]
         [1.0, 1.0, 0.5, 0.25]
     """
-    if int(step_size) < 1:
-        raise ValueError(f"step_schedule: step_size must be at least 1, got {step_size}")
-    return lambda count: float(init_value * gamma ** (int(count) // int(step_size)))
+    init_value = _real(init_value, "init_value", "step_schedule")
+    step_size = _count(step_size, "step_size", "step_schedule", 1)
+    gamma = _real(gamma, "gamma", "step_schedule")
+    return lambda count: float(init_value * gamma ** (int(count) // step_size))
 
 
 def warmup_cosine_schedule(peak_value: float, warmup_steps: int, total_steps: int,
@@ -302,8 +507,13 @@ def warmup_cosine_schedule(peak_value: float, warmup_steps: int, total_steps: in
         >>> [round(s(k), 3) for k in (0, 5, 10, 60, 110, 200)]
         [0.0, 0.5, 1.0, 0.5, 0.0, 0.0]
     """
-    warmup_steps, total_steps = int(warmup_steps), int(total_steps)
-    if warmup_steps < 0 or total_steps <= warmup_steps:
+    name = "warmup_cosine_schedule"
+    peak_value = _real(peak_value, "peak_value", name)
+    init_value = _real(init_value, "init_value", name)
+    end_value = _real(end_value, "end_value", name)
+    warmup_steps = _count(warmup_steps, "warmup_steps", name, 0)
+    total_steps = _count(total_steps, "total_steps", name, 1)
+    if total_steps <= warmup_steps:
         raise ValueError(
             f"warmup_cosine_schedule: need 0 <= warmup_steps < total_steps, got warmup_steps="
             f"{warmup_steps}, total_steps={total_steps}")

@@ -92,7 +92,9 @@ def test_a_tiny_digits_run_writes_metrics_plot_and_params(tmp_path):
     figures = json.loads(metrics.read_text())
     assert 0.8 < figures["test_accuracy"] <= 1.0
     assert figures["train_seconds"] > 0 and figures["epochs"] == 2 and figures["seed"] == 3
-    assert len(figures["losses"]) == 2 and figures["losses"][1] < figures["losses"][0]
+    losses = figures["epoch_losses"]
+    assert len(losses) == 2 and losses[1] < losses[0]
+    assert 0.8 < figures["train_accuracy"] <= 1.0 and figures["train_loss"] < losses[0]
     assert "test accuracy" in res.stdout and res.stdout.count("\n") == 1  # the summary line
     assert "epoch" in res.stderr  # the progress bar
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -105,8 +107,10 @@ def test_runs_are_deterministic_per_seed():
     from einsum_ad.examples import digits
 
     runs = [digits.run(epochs=1, seed=s, progress=False) for s in (5, 5, 6)]
-    assert runs[0].losses == runs[1].losses and runs[0].test_accuracy == runs[1].test_accuracy
-    assert runs[0].losses != runs[2].losses
+    assert runs[0].epoch_losses == runs[1].epoch_losses
+    assert runs[0].test_accuracy == runs[1].test_accuracy
+    assert runs[0].train_loss == runs[1].train_loss
+    assert runs[0].epoch_losses != runs[2].epoch_losses
 
 
 def test_transformer_data_and_model_and_mps_features():

@@ -251,8 +251,10 @@ def test_clip_takes_numpy2_min_max_keywords():
     np.testing.assert_array_equal(ea.clip(a, max=1), np.clip(a, max=1))
     np.testing.assert_array_equal(ea.grad(lambda x: ea.sum(ea.clip(x, min=-1.0) * x))(a),
                                   [-1.0, 1.0, 6.0])
+    with pytest.raises(TypeError, match="multiple values for argument 'min'"):
+        ea.clip(a, 0.0, 1.0, min=0.0)  # the standard's signature: min is positional too
     with pytest.raises(TypeError, match="min bound is given twice"):
-        ea.clip(a, 0.0, 1.0, min=0.0)
+        ea.clip(a, 0.0, 1.0, a_min=0.0)  # numpy's keyword beside it
 
 
 def test_tree_unflatten_with_too_few_leaves_raises_valueerror():

@@ -13,6 +13,7 @@ import pytest
 import einsum_ad as ea
 from einsum_ad import execute
 from einsum_ad.execute import slicing
+from einsum_ad.explain import SlicingReport
 from einsum_ad.spec import normalize, parse
 
 F64 = np.dtype("float64")
@@ -411,7 +412,7 @@ def test_explain_reports_slicing():
 def test_explain_reports_a_finer_backward():
     e = ea.explain("ab,bc,cd,de,ef,fg->ag", (16, 8), *[(8, 8)] * 5, memory_limit=32,
                    optimize=CHAIN)
-    assert isinstance(e.slicing.backward, ea.explain.__globals__["SlicingReport"])
+    assert isinstance(e.slicing.backward, SlicingReport)
     assert "backward slicing (finer" in str(e)
 
 

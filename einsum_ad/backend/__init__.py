@@ -27,7 +27,7 @@ import threading
 from ._base import Backend
 
 __all__ = ["Backend", "of", "default", "common", "kind", "dtype_name", "register", "get",
-           "loaded", "is_array", "to_array", "library_name"]
+           "loaded", "is_array", "to_array", "library_name", "for_device"]
 
 # type of an array -> its Backend; filled on first sight of each type
 _BY_TYPE: dict = {}
@@ -117,6 +117,53 @@ def _infer(x):
     return None
 
 
+def for_device(device, fname="zeros"):
+    """The backend whose arrays live on ``device`` (a creation function's ``device=``).
+
+    None and NumPy's device ``"cpu"`` mean NumPy. A device object of another library means
+    that library, read from the device's type as :func:`of` reads an array's: a
+    ``torch.device`` means torch, an ``array_api_strict.Device`` array-api-strict, a JAX
+    device ``jax.numpy`` (through its array API namespace). A library this package has no
+    module for is driven through array-api-compat's namespace for it, when installed.
+    Other strings raise ValueError (name the library with its device object instead).
+    """
+    if device is None:
+        return _NUMPY
+    if isinstance(device, str):
+        if device == "cpu":
+            return _NUMPY
+        raise ValueError(
+            f"{fname}: device {device!r} is a string; NumPy's only device is 'cpu'. For "
+            "another library's device pass its device object (e.g. torch.device('cuda'))")
+    top = (type(device).__module__ or "").split(".")[0]
+    if top in _MODULES:
+        try:
+            return get(top)
+        except ImportError:
+            pass  # no module of this package for it (yet): array-api-compat's namespace
+    found = _namespace_backend(_DEVICE_NAMESPACES.get(top, f"array_api_compat.{top}"))
+    if found is None:
+        raise TypeError(f"{fname}: device {device!r} (of type {type(device).__name__}) "
+                        "belongs to no array library einsum_ad knows")
+    return found
+
+
+# array namespaces by the top-level module of a library's device type, where the two differ
+_DEVICE_NAMESPACES = {"jaxlib": "jax.numpy", "jax": "jax.numpy"}
+
+
+def _namespace_backend(module):
+    """The generic backend of the array API namespace ``module`` (None if not importable)."""
+    try:
+        xp = importlib.import_module(module)
+    except ImportError:
+        return None
+    if not hasattr(xp, "asarray"):
+        return None
+    from .array_api import for_namespace
+    return for_namespace(xp)
+
+
 def is_array(x) -> bool:
     """Whether ``x`` is an array of a library some backend knows."""
     return of(x) is not None
@@ -154,13 +201,13 @@ def common(values, fname="einsum", what="operand"):
     return _NUMPY if found is None else found
 
 
-def to_array(x, k=0, fname="einsum", what="operand", like=None):
+def to_array(x, k=0, fname="einsum", what="operand", like=None, device=None):
     """``x`` as an array of a known library, checked to be numeric.
 
     Arrays are returned as they are (NumPy 0-d values and non-arrays are converted to
-    ``like``'s library when given, else to NumPy, as ``numpy.asarray`` would read them).
-    Raises TypeError naming ``what`` ``k`` of ``fname`` for None, strings and non-numeric
-    data.
+    ``like``'s library when given, else to NumPy, as ``numpy.asarray`` would read them;
+    onto ``device`` when given). Raises TypeError naming ``what`` ``k`` of ``fname`` for
+    None, strings and non-numeric data.
     """
     b = of(x)
     if b is None or (like is not None and b is not like and b is _NUMPY
@@ -169,7 +216,7 @@ def to_array(x, k=0, fname="einsum", what="operand", like=None):
             raise TypeError(f"{fname}: {what} {k} is {type(x).__name__}, not a numeric array")
         target = like if like is not None else _NUMPY
         try:
-            x = target.asarray(x)
+            x = target.asarray(x) if device is None else target.asarray(x, device=device)
         except (TypeError, ValueError) as exc:
             raise TypeError(f"{fname}: {what} {k} ({type(x).__name__}) cannot be read as a "
                             f"numeric array: {exc}") from None

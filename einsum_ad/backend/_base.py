@@ -64,6 +64,13 @@ class Backend:
             then never read a value to decide a branch.
         values_on_host: True when reading a value costs nothing (NumPy): only then does
             the namespace read values for numpy's warnings (``mean`` of an empty slice).
+        untracked: for a library that records a graph of its own for autodiff (torch's
+            autograd), a factory of the context under which it records nothing (the
+            transforms run in it: einsum_ad differentiates, the library only computes);
+            None for the others.
+        contract_blocks: None, or for a library of chunked arrays (Dask) the method that
+            runs a pairwise step blockwise (``execute.lowering.Blocked``); the step's
+            kernel per block is then lowered onto the backend named ``chunk_backend``.
         has_einsum: whether ``einsum(subscripts, *arrays)`` is the library's own n-ary
             einsum (else None is bound and n-ary steps are contracted pairwise).
         float32, float64, complex64, complex128, bool, int64, ...: the library's dtypes.
@@ -74,6 +81,9 @@ class Backend:
     lazy = False
     values_on_host = False  # numpy: values may be read for warnings at no cost
     einsum = None
+    untracked = None
+    contract_blocks = None  # chunked arrays: a pairwise step as one blockwise operation
+    chunk_backend = None  # ... whose blocks are arrays of this backend (by name)
 
     def __init__(self, xp, name=None):
         self.xp = xp
@@ -88,7 +98,10 @@ class Backend:
         self.default_float = self.float64
         self.default_int = self.int64
         self.index_dtype = self.int64
-        self._dtypes = {getattr(xp, d): d for d in DTYPE_NAMES if getattr(xp, d, None) is not None}
+        # this library's dtype objects by (type, hash) (comparing another library's dtype
+        # with them may warn or be refused: array-api-strict), and their standard names
+        self._dtypes = {_dtype_key(getattr(xp, d)): d for d in DTYPE_NAMES
+                        if getattr(xp, d, None) is not None}
 
     def __repr__(self):
         return f"<einsum_ad backend {self.name!r}>"
@@ -104,7 +117,7 @@ class Backend:
     def dtype(self, spec):
         """This library's dtype for ``spec``: one of its dtypes, a NumPy dtype or type, or a
         name such as ``"float32"``."""
-        if spec in self._dtypes:
+        if _dtype_key(spec) in self._dtypes:
             return spec
         name = _dtype_name(spec)
         found = getattr(self, name, None) if name in DTYPE_NAMES else None
@@ -114,12 +127,12 @@ class Backend:
 
     def dtype_name(self, dtype) -> str:
         """The standard's name of one of this library's dtypes (``"float32"``)."""
-        found = self._dtypes.get(dtype)
+        found = self._dtypes.get(_dtype_key(dtype))
         return found if found is not None else _dtype_name(dtype)
 
     def dtype_kind(self, dtype):
         """``"b"``, ``"i"``, ``"u"``, ``"f"``, ``"c"`` for this library's dtypes, else None."""
-        name = self._dtypes.get(dtype) if _hashable(dtype) else None
+        name = self._dtypes.get(_dtype_key(dtype))
         return None if name is None else _KIND_OF_NAME[name]
 
     def itemsize(self, dtype) -> int:
@@ -202,6 +215,25 @@ class Backend:
         """What a plain result is handed to the user as (NumPy makes 0-d results scalars)."""
         return x
 
+    # ------------------------------------------------------------------ elementwise
+
+    def round_decimals(self, x, decimals: int):
+        """``x`` rounded to ``decimals`` decimal places (negative: to tens, hundreds, ...),
+        halves to even, as numpy's ``round``: ``round(x * 10**d) / 10**d`` (``round(x /
+        10**-d) * 10**-d`` for negative ``d``). Integers are returned as they are for
+        ``d >= 0`` and rounded in floating point otherwise."""
+        from . import kind
+        k = kind(x.dtype)
+        if k in "biu":
+            if decimals >= 0:
+                return self.copy(x)
+            y = self.round_decimals(self.astype(x, self.default_float), decimals)
+            return self.astype(y, x.dtype)
+        f = self.const(10.0 ** abs(decimals), x)
+        if decimals >= 0:
+            return self.divide(self.round(self.multiply(x, f)), f)
+        return self.multiply(self.round(self.divide(x, f)), f)
+
     # ------------------------------------------------------------------ manipulation
 
     def sum(self, x, axis=None, dtype=None, keepdims=False):
@@ -211,7 +243,63 @@ class Backend:
         return self.xp.astype(x, dtype)
 
     def getitem(self, x, index):
-        return x[index]
+        """``x[index]`` with numpy's semantics, for a normalised ``index`` (slices, ints,
+        None, Ellipsis, integer arrays of this library).
+
+        Generic: the standard leaves out-of-bounds slice bounds, an index that covers fewer
+        axes than ``x`` has, and integer arrays mixed with slices unspecified (and
+        array-api-strict refuses them). So slices are clipped to their axis, a trailing
+        Ellipsis is added, and an index that mixes integer arrays with anything but ints
+        becomes integer arrays alone, one per axis, laid out as numpy lays out the result.
+        """
+        index = _explicit_index(index, tuple(x.shape))
+        if not any(_is_index_array(k) for k in index):
+            return x[index]
+        if all(_is_index_array(k) or isinstance(k, int) for k in index):
+            return x[index]
+        return self._gather(x, index)
+
+    def _gather(self, x, index):
+        """``x[index]`` through integer arrays alone (``index`` explicit: one entry per axis
+        or None): numpy's layout, where the broadcast shape of the integer entries (ints
+        count as 0-d arrays) replaces them when they are adjacent and leads otherwise."""
+        shape, axis = [], 0
+        for k in index:  # None: a new axis of x, then indexed by a full slice
+            if k is None:
+                shape.append(1)
+            else:
+                shape.append(x.shape[axis])
+                axis += 1
+        x = self.reshape(x, tuple(shape))
+        index = [slice(None) if k is None else k for k in index]
+        adv = [i for i, k in enumerate(index) if not isinstance(k, slice)]
+        arrays = [self.asarray(k, dtype=self.index_dtype, device=self.device(x))
+                  if isinstance(k, int) else k for k in (index[i] for i in adv)]
+        bshape = _broadcast_shapes([tuple(a.shape) for a in arrays])
+        adjacent = adv == list(range(adv[0], adv[-1] + 1))
+        slices = [i for i, k in enumerate(index) if isinstance(k, slice)]
+        # the result's axes: each slice's and the advanced block's, in numpy's order
+        before = [i for i in slices if i < adv[0]] if adjacent else []
+        order = before + ["adv"] + [i for i in slices if i not in before]
+        ndim = len(slices) + len(bshape)
+        pos, q = {}, 0
+        for item in order:
+            pos[item] = q
+            q += len(bshape) if item == "adv" else 1
+        out = []
+        for i, k in enumerate(index):
+            if isinstance(k, slice):
+                r = self.arange(*k.indices(shape[i]), dtype=self.index_dtype,
+                                device=self.device(x))
+                lead = pos[i]
+                out.append(self.reshape(r, (1,) * lead + (-1,) + (1,) * (ndim - lead - 1)))
+            else:
+                a = arrays[adv.index(i)]
+                a = self.reshape(a, (1,) * (len(bshape) - len(a.shape)) + tuple(a.shape))
+                lead = pos["adv"]
+                out.append(self.reshape(a, (1,) * lead + tuple(a.shape)
+                                        + (1,) * (ndim - lead - len(bshape))))
+        return x[tuple(out)]
 
     def add_region(self, target, index, value):
         """``target[index] += value`` for a basic ``index`` (slices), in place where the
@@ -296,19 +384,22 @@ class Backend:
         ints, None, Ellipsis and integer arrays); repeated positions accumulate.
 
         Generic: basic indices are written with ``__setitem__`` into zeros; integer arrays
-        become flat positions, and the addition a product with a 0/1 matrix (exact: each
-        element of ``g`` meets one 1 per position it is added to).
+        become flat positions, each element of ``g`` is selected into the column of its
+        position (``where``, so an inf stays an inf) and the columns are summed: memory
+        O(len(g) x size), for libraries without a scatter of their own.
         """
         if not any(_is_index_array(k) for k in index):
             out = self.zeros(tuple(shape), dtype=g.dtype, device=self.device(g))
-            out[tuple(k for k in index if k is not None)] = self.reshape(
-                g, basic_region_shape(index, g.shape))
+            out[_explicit_index(tuple(k for k in index if k is not None), tuple(shape))] = \
+                self.reshape(g, basic_region_shape(index, g.shape))
             return out
         size = math.prod(shape)
         flat = self.reshape(self.flat_positions(index, shape, g), (-1, 1))
-        one_hot = self.astype(self.equal(flat, self.reshape(
-            self.arange(size, device=self.device(g)), (1, -1))), g.dtype)
-        total = self.matmul(self.reshape(g, (1, -1)), one_hot)
+        hits = self.equal(flat, self.reshape(self.arange(size, device=self.device(g)),
+                                             (1, -1)))
+        # selected, never multiplied by a 0/1 matrix: an inf stays an inf (inf * 0 is NaN)
+        picked = self.where(hits, self.reshape(g, (-1, 1)), self.const(0, g))
+        total = self.sum(picked, axis=0)
         return self.reshape(total, tuple(shape))
 
     def flat_positions(self, index, shape, like):
@@ -316,7 +407,96 @@ class Backend:
         shaped like ``x[index]``), on ``like``'s device."""
         pos = self.reshape(self.arange(math.prod(shape), device=self.device(like)),
                            tuple(shape))
-        return pos[index]
+        return self.getitem(pos, index)
+
+    # ------------------------------------------------------------------ scans, orders, fft
+
+    def cumsum(self, x, axis, reverse=False):
+        """The inclusive cumulative sum along ``axis`` (non-negative), from the last element
+        backwards when ``reverse``, in ``x``'s dtype."""
+        if reverse:
+            return self.flip(self.cumulative_sum(self.flip(x, axis=axis), axis=axis,
+                                                 dtype=x.dtype), axis=axis)
+        return self.cumulative_sum(x, axis=axis, dtype=x.dtype)
+
+    def cumprod(self, x, axis, reverse=False):
+        """The inclusive cumulative product along ``axis``, like :meth:`cumsum`."""
+        if reverse:
+            return self.flip(self.cumulative_prod(self.flip(x, axis=axis), axis=axis,
+                                                  dtype=x.dtype), axis=axis)
+        return self.cumulative_prod(x, axis=axis, dtype=x.dtype)
+
+    def linear_recurrence(self, a, b, axis, reverse=False):
+        """``s[k] = a[k] s[k-1] + b[k]`` along ``axis`` with ``s[-1] = 0`` (``reverse``:
+        ``s[k] = a[k] s[k+1] + b[k]`` from the end); ``a`` and ``b`` of one shape and dtype.
+
+        Generic: the doubling (Hillis-Steele) scan of the affine maps ``s -> a s + b``,
+        ``ceil(log2 n)`` steps of slices, products and concatenations. No division, so it
+        is exact where ``a`` holds zeros (the derivative of a cumulative product).
+        """
+        if reverse:
+            a, b = self.flip(a, axis=axis), self.flip(b, axis=axis)
+        n = b.shape[axis]
+        lead = (slice(None),) * axis
+
+        def part(x, lo, hi):
+            return x[lead + (slice(lo, hi), Ellipsis)]
+
+        d = 1
+        while d < n:
+            tail = part(a, d, n)
+            b = self.concat([part(b, 0, d), self.add(part(b, d, n),
+                                                     self.multiply(tail, part(b, 0, n - d)))],
+                            axis=axis)
+            if 2 * d < n:  # the spans' products, for the next, longer step
+                a = self.concat([part(a, 0, d), self.multiply(tail, part(a, 0, n - d))],
+                                axis=axis)
+            d *= 2
+        return self.flip(b, axis=axis) if reverse else b
+
+    def sort_indices(self, x, axis, descending=False, stable=True):
+        """The sorting permutation along ``axis``; ``stable``: ties keep their order, in
+        descending order too (the standard's ``argsort``)."""
+        return self.argsort(x, axis=axis, descending=descending, stable=stable)
+
+    def sort_values(self, x, axis, descending=False):
+        """``x`` sorted along ``axis`` (ascending unless ``descending``)."""
+        return self.sort(x, axis=axis, descending=descending, stable=True)
+
+    def inverse_permutation(self, perm, axis):
+        """The inverse of the permutation ``perm`` holds in every lane along ``axis``
+        (``inv[perm[k]] = k``). Generic: a sort of the distinct indices."""
+        return self.astype(self.argsort(perm, axis=axis, stable=False), perm.dtype)
+
+    def take_along(self, x, indices, axis):
+        """``x``'s elements at ``indices`` (same rank) along ``axis``."""
+        return self.take_along_axis(x, indices, axis=axis)
+
+    def reshape_copy(self, x, shape, copy):
+        """The standard's ``reshape(x, shape, copy=copy)``: ``copy=False`` raises
+        ValueError where no view exists, ``copy=True`` always copies."""
+        return self.xp.reshape(x, tuple(shape), copy=copy)
+
+    def _fft_module(self):
+        found = getattr(self.xp, "fft", None)
+        if found is None:
+            raise TypeError(f"the {self.name} backend has no FFT extension (xp.fft)")
+        return found
+
+    def fft_c2c(self, x, axes, inverse=False, norm="backward"):
+        """The complex DFT of complex ``x`` over ``axes`` (the inverse when ``inverse``),
+        scaled as the standard's ``norm`` says; no padding or cropping."""
+        fft = self._fft_module()
+        return (fft.ifftn if inverse else fft.fftn)(x, axes=tuple(axes), norm=norm)
+
+    def fft_r2c(self, x, axis, norm="backward"):
+        """The DFT of real ``x`` along ``axis``: its ``n // 2 + 1`` non-negative bins."""
+        return self._fft_module().rfft(x, axis=axis, norm=norm)
+
+    def fft_c2r(self, x, axis, n, norm="backward"):
+        """The real inverse DFT of length ``n`` from ``n // 2 + 1`` bins along ``axis``
+        (the imaginary parts of bin 0 and, for even ``n``, bin ``n / 2`` are ignored)."""
+        return self._fft_module().irfft(x, n=n, axis=axis, norm=norm)
 
     # ------------------------------------------------------------------ memory, host
 
@@ -347,13 +527,88 @@ class Backend:
         """A context in which IEEE warnings (log of 0, 0/0) are not raised."""
         return contextlib.nullcontext()
 
+    # ------------------------------------------------------------------ linear algebra
+    #
+    # The factorisations and solves the linear algebra rules are built on, over the
+    # namespace's ``linalg`` extension (the standard's). Every matrix argument is a stack
+    # ``(..., M, N)``; where two stacks meet (``solve``) their batch shapes are equal (the
+    # caller broadcasts). Hermitian inputs are Hermitian already (the caller builds them
+    # from one triangle), so it does not matter which triangle a library reads.
 
-def _hashable(x) -> bool:
+    def _linalg(self, fname):
+        """The namespace's ``linalg.<fname>``; TypeError naming the backend when absent."""
+        found = getattr(getattr(self.xp, "linalg", None), fname, None)
+        if found is None:
+            raise TypeError(f"the {self.name} backend has no linalg.{fname} (its namespace "
+                            "lacks the array API's linear algebra extension)")
+        return found
+
+    def linalg_inv(self, x):
+        """The inverse of each square matrix."""
+        return self._linalg("inv")(x)
+
+    def linalg_solve(self, a, b):
+        """``X`` with ``a X = b``: ``a`` of shape (..., M, M), ``b`` of shape (..., M, K)."""
+        return self._linalg("solve")(a, b)
+
+    def linalg_triangular_solve(self, t, b, lower):
+        """``X`` with ``t X = b``, reading only ``t``'s lower (or upper) triangle, diagonal
+        included. Generic: a general solve of the triangle (the standard has no triangular
+        solve); libraries that have one override this."""
+        return self.linalg_solve(self.tril(t) if lower else self.triu(t), b)
+
+    def linalg_cholesky(self, x):
+        """The lower Cholesky factor of each Hermitian positive-definite matrix."""
+        return self._linalg("cholesky")(x)
+
+    def linalg_eigh(self, x, lower=True):
+        """``(eigenvalues, eigenvectors)`` of each Hermitian matrix, eigenvalues ascending.
+        ``lower``: the triangle the routine should read (``x`` is Hermitian, so either
+        gives the same decomposition; a library that takes it, as NumPy's ``UPLO``, then
+        returns the eigenvectors it would for that triangle). The standard has no such
+        argument: the generic version ignores it."""
+        res = self._linalg("eigh")(x)
+        return res[0], res[1]
+
+    def linalg_eigvalsh(self, x, lower=True):
+        """The eigenvalues of each Hermitian matrix, ascending (``lower`` as for eigh)."""
+        return self._linalg("eigvalsh")(x)
+
+    def linalg_svd(self, x, full_matrices):
+        """``(U, S, Vh)`` of each matrix, singular values descending."""
+        res = self._linalg("svd")(x, full_matrices=full_matrices)
+        return res[0], res[1], res[2]
+
+    def linalg_svdvals(self, x):
+        """The singular values of each matrix, descending."""
+        return self._linalg("svdvals")(x)
+
+    def linalg_qr(self, x, mode):
+        """``(Q, R)`` of each matrix; ``mode`` is ``"reduced"`` or ``"complete"``."""
+        res = self._linalg("qr")(x, mode=mode)
+        return res[0], res[1]
+
+    def linalg_det(self, x):
+        """The determinant of each square matrix."""
+        return self._linalg("det")(x)
+
+    def linalg_slogdet(self, x):
+        """``(sign, log|det|)`` of each square matrix."""
+        res = self._linalg("slogdet")(x)
+        return res[0], res[1]
+
+    def linalg_pinv(self, x, rtol):
+        """The pseudo-inverse of each matrix; singular values at most ``rtol`` times the
+        largest are taken as zero (None: the standard's ``max(M, N) * eps``)."""
+        return self._linalg("pinv")(x, rtol=rtol)
+
+
+def _dtype_key(dtype):
+    """A dict key for a dtype object that never compares it with another library's."""
     try:
-        hash(x)
+        return (type(dtype), hash(dtype))
     except TypeError:
-        return False
-    return True
+        return None
 
 
 def _dtype_name(spec) -> str:
@@ -369,6 +624,40 @@ def _dtype_name(spec) -> str:
         pass
     return {"bool_": "bool", "float": "float64", "int": "int64", "complex": "complex128"}.get(
         name, name)
+
+
+def _explicit_index(index, shape) -> tuple:
+    """A normalised index with every axis named: Ellipsis (or the unindexed trailing axes)
+    as full slices, and each slice's bounds clipped to its axis (a negative step's end
+    before 0 as None)."""
+    consumed = sum(1 for k in index if k is not None and k is not Ellipsis)
+    out, axis = [], 0
+    has_ellipsis = any(k is Ellipsis for k in index)
+    for k in tuple(index) + (() if has_ellipsis else (Ellipsis,)):
+        if k is Ellipsis:
+            for _ in range(len(shape) - consumed):
+                out.append(slice(None))
+                axis += 1
+        elif isinstance(k, slice):
+            start, stop, step = k.indices(shape[axis])
+            out.append(slice(start, None if stop < 0 else stop, step))
+            axis += 1
+        else:
+            out.append(k)
+            axis += k is not None
+    return tuple(out)
+
+
+def _broadcast_shapes(shapes) -> tuple:
+    out = [1] * max((len(s) for s in shapes), default=0)
+    for s in shapes:
+        for i, d in enumerate(s, start=len(out) - len(s)):
+            if d != 1:
+                if out[i] not in (1, d):
+                    raise IndexError(f"shape mismatch: index arrays of shapes {shapes} "
+                                     "cannot be broadcast together")
+                out[i] = d
+    return tuple(out)
 
 
 def _is_index_array(k) -> bool:

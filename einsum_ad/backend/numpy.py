@@ -6,8 +6,9 @@ Python wrappers on the hot path (``x.transpose`` is 3x faster than ``np.permute_
 diagonals and broadcasts as views built on the operand's buffer (``numpy.ndarray`` on the
 buffer costs a fraction of ``as_strided``'s Python wrapper), diagonal writes through a
 strided view of zeros, ``numpy.add.at`` for scatter-add, a branch-free ``where`` for
-boolean masks over floats, 0-d results handed out as numpy scalars (as numpy does), and
-numpy's own type promotion, casting rules and IEEE warnings.
+boolean masks over floats, 0-d results handed out as numpy scalars (as numpy does),
+numpy's own type promotion, casting rules and IEEE warnings, and SciPy's triangular solve
+when SciPy is installed (``numpy.linalg`` has none).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class NumpyBackend(Backend):
         self.finfo, self.iinfo = np.finfo, np.iinfo
         self.asarray = np.asarray
         self.where = _where
+        self.expm1 = _expm1
         self.ndarray = np.ndarray
 
     def owns(self, x) -> bool:
@@ -133,6 +135,9 @@ class NumpyBackend(Backend):
             return x[()]
         return x
 
+    def round_decimals(self, x, decimals):
+        return np.round(x, decimals)
+
     # ------------------------------------------------------------------ manipulation
 
     def sum(self, x, axis=None, dtype=None, keepdims=False):
@@ -210,6 +215,69 @@ class NumpyBackend(Backend):
             return np.asfortranarray(x)
         return x
 
+    # ------------------------------------------------------------------ scans, orders
+
+    def cumsum(self, x, axis, reverse=False):
+        # dtype: numpy's accumulations would widen small integers (the namespace chose)
+        if reverse:  # flips are views: one pass
+            return np.flip(np.cumsum(np.flip(x, axis), axis=axis, dtype=x.dtype), axis)
+        return np.cumsum(x, axis=axis, dtype=x.dtype)
+
+    def cumprod(self, x, axis, reverse=False):
+        if reverse:
+            return np.flip(np.cumprod(np.flip(x, axis), axis=axis, dtype=x.dtype), axis)
+        return np.cumprod(x, axis=axis, dtype=x.dtype)
+
+    def linear_recurrence(self, a, b, axis, reverse=False):
+        """The doubling scan of ``_base``, in place on copies with ``axis`` first (no
+        concatenation per step)."""
+        dt = np.result_type(a, b)
+        a = np.moveaxis(np.asarray(a), axis, 0)
+        b = np.moveaxis(np.asarray(b), axis, 0)
+        if reverse:
+            a, b = a[::-1], b[::-1]
+        a = np.array(np.broadcast_to(a, b.shape), dtype=dt)
+        b = np.array(b, dtype=dt)
+        n, d = b.shape[0], 1
+        while d < n:
+            b[d:] = b[d:] + a[d:] * b[:n - d]  # the right side is evaluated first
+            if 2 * d < n:
+                a[d:] = a[d:] * a[:n - d]
+            d *= 2
+        if reverse:
+            b = b[::-1]
+        return np.moveaxis(b, 0, axis)
+
+    def sort_indices(self, x, axis, descending=False, stable=True):
+        kind = "stable" if stable else None  # numpy's default (introsort) is 3x faster
+        if not descending:
+            return np.argsort(x, axis=axis, kind=kind)
+        # stable descending: sort the reversed array stably, reverse, map positions back
+        n = x.shape[axis]
+        rev = np.argsort(np.flip(x, axis), axis=axis, kind=kind)
+        return (n - 1) - np.flip(rev, axis)
+
+    def sort_values(self, x, axis, descending=False):
+        out = np.sort(x, axis=axis)
+        return np.flip(out, axis) if descending else out
+
+    def inverse_permutation(self, perm, axis):
+        """A scatter of the positions (``put_along_axis``): O(n), not a sort."""
+        perm = np.asarray(perm)
+        shape = [1] * perm.ndim
+        shape[axis] = perm.shape[axis]
+        pos = np.broadcast_to(np.arange(perm.shape[axis], dtype=perm.dtype).reshape(shape),
+                              perm.shape)
+        inv = np.empty_like(perm)
+        np.put_along_axis(inv, perm, pos, axis)
+        return inv
+
+    def take_along(self, x, indices, axis):
+        return np.take_along_axis(np.asarray(x), indices, axis=axis)
+
+    def reshape_copy(self, x, shape, copy):
+        return np.reshape(x, tuple(shape), copy=copy)
+
     # ------------------------------------------------------------------ memory, host
 
     def owner(self, x):
@@ -237,6 +305,27 @@ class NumpyBackend(Backend):
     def quiet(self):
         return np.errstate(divide="ignore", invalid="ignore", over="ignore")
 
+    # ------------------------------------------------------------------ linear algebra
+
+    def linalg_eigh(self, x, lower=True):
+        """``numpy.linalg.eigh`` reading the triangle numpy's ``UPLO`` names, so that the
+        eigenvectors are numpy's own (their signs depend on the triangle LAPACK reads)."""
+        res = np.linalg.eigh(x, UPLO="L" if lower else "U")
+        return res[0], res[1]
+
+    def linalg_eigvalsh(self, x, lower=True):
+        return np.linalg.eigvalsh(x, UPLO="L" if lower else "U")
+
+    def linalg_triangular_solve(self, t, b, lower):
+        """SciPy's triangular solve (LAPACK ``trtrs``: O(M²K), reading one triangle) for a
+        single matrix when SciPy is installed; a stack goes to ``numpy.linalg.solve`` of the
+        triangle (batched LU), which beats a Python loop of small solves."""
+        if t.ndim == 2:
+            solve_triangular = _scipy_solve_triangular()
+            if solve_triangular is not None:
+                return solve_triangular(t, b, lower=lower, check_finite=False)
+        return np.linalg.solve(np.tril(t) if lower else np.triu(t), b)
+
 
 def _where(c, x, y):
     """``numpy.where``, bit for bit; for a boolean mask over float32/float64 arrays it
@@ -256,6 +345,42 @@ def _where(c, x, y):
     np.bitwise_and(m, np.broadcast_to(y, x.shape).view(ity), out=m)
     np.bitwise_or(out, m, out=out)
     return out.view(x.dtype)
+
+
+_SCIPY = []
+
+
+def _scipy_solve_triangular():
+    """``scipy.linalg.solve_triangular``, or None without SciPy (imported on first use)."""
+    if not _SCIPY:
+        try:
+            from scipy.linalg import solve_triangular
+        except ImportError:
+            solve_triangular = None
+        _SCIPY.append(solve_triangular)
+    return _SCIPY[0]
+
+
+def _expm1(x):
+    """``numpy.expm1``; for complex ``x = a + bj`` the standard's special cases, which
+    numpy's complex loop misses (``expm1(inf + 0j)`` is ``inf + 0j``, not ``inf + nanj``;
+    ``expm1(-inf + infj)`` is ``-1 + 0j``): ``expm1(a) cos(b) - 2 sin(b/2)**2`` (accurate
+    near 0) and ``exp(a) sin(b)``, with the infinities of ``a`` and the zeros of ``b``
+    set apart. Real ``x``: numpy's own, bit for bit."""
+    x = np.asarray(x) if not isinstance(x, np.generic) else x
+    if x.dtype.kind != "c":
+        return np.expm1(x)
+    a, b = x.real, x.imag
+    with np.errstate(invalid="ignore", over="ignore"):
+        s = np.sin(b / 2)
+        re = np.expm1(a) * np.cos(b) - 2 * s * s + 0.0  # + 0.0: expm1(-0 + 0j) is +0
+        im = np.where(b == 0, b, np.exp(a) * np.sin(b))
+        re = np.where(a == -np.inf, -1.0, np.where((a == np.inf) & ~np.isfinite(b), np.inf,
+                                                     re))
+        im = np.where((a == -np.inf) & ~np.isfinite(b), 0.0, im)
+    out = np.empty(np.shape(x), dtype=x.dtype)
+    out.real, out.imag = re, im
+    return out if out.ndim else out[()]
 
 
 _THE = None

@@ -9,6 +9,7 @@ from einsum_ad import nn, optim
 from einsum_ad.examples.training import (
     RunResult,
     count_params,
+    evaluate,
     finish,
     fit,
     load_digits_split,
@@ -38,8 +39,9 @@ def run(epochs: int | None = None, seed: int = 0, plot=None, metrics=None, save=
                                         batch_size=32, seed=seed, desc="digits MLP",
                                         progress=progress)
     test_acc = nn.accuracy(model(params, x_test), y_test)
-    result = RunResult("digits MLP", seed, epochs, test_acc, seconds, accs[-1], losses[-1],
-                       count_params(params), len(y_test), losses, accs)
+    train_loss, train_acc = evaluate(loss_fn, params, (x_train, y_train))
+    result = RunResult("digits MLP", seed, epochs, test_acc, seconds, train_acc, train_loss,
+                       count_params(params), len(y_test), len(y_train), losses, accs)
     return finish(result, params, plot, metrics, save)
 
 

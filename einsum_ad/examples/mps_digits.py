@@ -13,6 +13,7 @@ from einsum_ad import nn, optim
 from einsum_ad.examples.training import (
     RunResult,
     count_params,
+    evaluate,
     finish,
     fit,
     load_digits_split,
@@ -51,6 +52,8 @@ def run(epochs: int | None = None, seed: int = 0, plot=None, metrics=None, save=
                                         epochs, batch_size=batch, seed=seed, desc="MPS",
                                         progress=progress)
     test_acc = nn.accuracy(model(params, features(x_test)), y_test)
+    train_loss, train_acc = evaluate(loss_fn, params, (features(x_train), y_train))
     result = RunResult(f"MPS classifier (bond {BOND_DIM})", seed, epochs, test_acc, seconds,
-                       accs[-1], losses[-1], count_params(params), len(y_test), losses, accs)
+                       train_acc, train_loss, count_params(params), len(y_test), len(y_train),
+                       losses, accs)
     return finish(result, params, plot, metrics, save)

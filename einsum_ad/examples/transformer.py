@@ -13,6 +13,7 @@ from einsum_ad import nn, optim
 from einsum_ad.examples.training import (
     RunResult,
     count_params,
+    evaluate,
     finish,
     fit,
     single_threaded_blas,
@@ -79,7 +80,8 @@ def run(epochs: int | None = None, seed: int = 0, plot=None, metrics=None, save=
                                         batch_size=batch, seed=seed, desc="transformer",
                                         progress=progress)
     test_acc = nn.accuracy(model(params, x_test), y_test)
+    train_loss, train_acc = evaluate(loss_fn, params, (x_train, y_train))
     result = RunResult("transformer (reverse digits)", seed, epochs, test_acc, seconds,
-                       accs[-1], losses[-1], count_params(params), y_test.size, losses, accs,
-                       unit="tokens")
+                       train_acc, train_loss, count_params(params), y_test.size, y_train.size,
+                       losses, accs, unit="tokens")
     return finish(result, params, plot, metrics, save)

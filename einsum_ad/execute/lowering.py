@@ -34,7 +34,7 @@ import math
 from .. import backend as _backend
 from ..spec import Spec, label_sizes, relabel
 
-__all__ = ["lower", "Unary", "Pairwise", "Nary", "Spread"]
+__all__ = ["lower", "Unary", "Pairwise", "Blocked", "Nary", "Spread"]
 
 # Smallest operand (elements) whose layout copy is avoided by splitting the GEMM instead:
 # a broadcast batch of GEMMs costs little, but a batch summed after is about twice a single
@@ -296,6 +296,70 @@ class Pairwise:
         return self.einsum(self.local, a, b)
 
 
+class Blocked:
+    """A two-operand step on a backend of chunked arrays (Dask): one blockwise operation.
+
+    The step is lowered for the chunks' own library (a :class:`Pairwise` on NumPy blocks:
+    BLAS GEMM, broadcast multiply) and the backend's ``contract_blocks`` runs it on every
+    combination of blocks, then sums over the blocks of the contracted labels. No reshape
+    merges chunked axes, so nothing is rechunked: the graph holds one task per combination
+    of blocks and the sum's tree. Diagonals and lone labels are taken first, lazily.
+    """
+
+    __slots__ = ("prep_a", "prep_b", "any_prep", "labels_a", "labels_b", "out", "dtype",
+                 "kernel", "kind", "bk")
+
+    def __init__(self, spec: Spec, shapes, bk, dtypes=()):
+        sa, sb = spec.inputs
+        out = spec.output
+        dt, (cast_a, cast_b) = _casts(bk, tuple(dtypes)) if dtypes else (None, (None, None))
+        self.prep_a = _Prep(sa, set(sb) | set(out), bk, cast=cast_a)
+        self.prep_b = _Prep(sb, set(sa) | set(out), bk, cast=cast_b)
+        self.any_prep = not (self.prep_a.noop and self.prep_b.noop)
+        self.labels_a, self.labels_b = "".join(self.prep_a.labels), "".join(self.prep_b.labels)
+        self.out, self.dtype, self.bk = out, dt, bk
+        inner = Spec((self.labels_a, self.labels_b), out)
+        self.kernel = BlockStep(inner, bk.chunk_backend)
+        sizes = label_sizes(spec, shapes)
+        whole = Pairwise(inner, [tuple(sizes[lab] for lab in s) for s in inner.inputs],
+                         _backend.get(bk.chunk_backend), (dt, dt) if dt is not None else ())
+        self.kind = whole.kind  # the kernel each block runs (explain: as on NumPy)
+
+    def __call__(self, a, b):
+        if self.any_prep:
+            a, b = self.prep_a(a), self.prep_b(b)
+        dt = self.dtype if self.dtype is not None else a.dtype
+        return self.bk.contract_blocks(self.kernel, a, self.labels_a, b, self.labels_b,
+                                       self.out, dt)
+
+
+class BlockStep:
+    """What a chunked backend runs on one combination of blocks: ``spec`` lowered onto the
+    chunks' library (named ``backend``) for the blocks' shapes and dtypes, once per
+    distinct pair of block shapes (edge blocks differ). Pickles as its spec and library
+    name (a distributed worker lowers again) and tokenizes as them (one graph key per
+    step and operands)."""
+
+    __slots__ = ("spec", "backend", "_lowered")
+
+    def __init__(self, spec: Spec, backend: str):
+        self.spec, self.backend, self._lowered = spec, backend, {}
+
+    def __call__(self, a, b):
+        key = (a.shape, b.shape, a.dtype, b.dtype)
+        run = self._lowered.get(key)
+        if run is None:
+            run = self._lowered[key] = Pairwise(self.spec, key[:2], _backend.get(self.backend),
+                                                key[2:])
+        return run(a, b)
+
+    def __reduce__(self):
+        return (BlockStep, (self.spec, self.backend))
+
+    def __dask_tokenize__(self):
+        return ("einsum_ad.BlockStep", str(self.spec), self.backend)
+
+
 class Nary:
     """A step over three or more operands at once (``optimize=False``): the backend's einsum."""
 
@@ -369,5 +433,7 @@ def lower(spec: Spec, shapes, bk=None, dtypes=()):
     if n == 1:
         return Unary(spec, shapes, bk, dtypes)
     if n == 2:
+        if bk.contract_blocks is not None:
+            return Blocked(spec, shapes, bk, dtypes)
         return Pairwise(spec, shapes, bk, dtypes)
     return Nary(spec, shapes, bk, dtypes)

@@ -1,21 +1,45 @@
-"""Losses (differentiable, averaged over examples) and metrics (plain numpy)."""
+"""Losses (differentiable, averaged over examples) and metrics (plain numpy).
+
+Predictions may be arrays of any backend, traced values, or (nested) lists and numbers,
+taken as the arrays they spell; targets and labels are data, given as NumPy arrays (or
+lists) or as arrays of the predictions' library, and join the predictions' library, device
+and dtype. The losses compute with einsum_ad operations only."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 import einsum_ad as ea
-from einsum_ad.core import unwrap
 
-from .layers import _one_hot
+from .layers import _as_input, _host, _like, _one_hot
 
 __all__ = ["mse", "softmax_cross_entropy", "binary_cross_entropy_with_logits", "accuracy"]
 
 
+def _targets(t, like):
+    """Targets as an array of ``like``'s library and dtype (a NumPy array or list is
+    converted onto ``like``'s device; an array of ``like``'s library is cast)."""
+    if _backend_of(t) is _backend_of(like):
+        return t if t.dtype == like.dtype else ea.astype(t, like.dtype)
+    return _like(_host(t), like)
+
+
+def _backend_of(x):
+    return ea.backend.of(ea.core.unwrap(x))
+
+
 def _same_shape(a, b, fname):
-    if tuple(a.shape) != tuple(np.shape(b)):
+    if tuple(a.shape) != tuple(b.shape):
         raise ValueError(f"{fname}: predictions have shape {tuple(a.shape)} but targets have "
-                         f"shape {tuple(np.shape(b))}")
+                         f"shape {tuple(b.shape)}")
+
+
+def _classes_axis(logits, fname):
+    if logits.ndim < 1:
+        raise ValueError(f"{fname}: logits must have a last axis of classes, shape "
+                         "(..., classes); got a 0-d array")
 
 
 def _full(ndim):
@@ -31,10 +55,12 @@ def mse(predictions, targets):
         >>> float(mse(np.array([1.0, 2.0]), np.array([0.0, 0.0])))
         2.5
     """
+    predictions = _as_input(predictions, "predictions", "mse")
+    targets = _as_input(targets, "targets", "mse")
     _same_shape(predictions, targets, "mse")
-    r = predictions - targets
+    r = predictions - _targets(targets, predictions)
     s = _full(r.ndim)
-    return ea.einsum(f"{s},{s}->", r, r) / max(1, int(np.prod(r.shape)))
+    return ea.einsum(f"{s},{s}->", r, r) / max(1, math.prod(r.shape))
 
 
 def softmax_cross_entropy(logits, labels):
@@ -53,11 +79,17 @@ def softmax_cross_entropy(logits, labels):
         >>> round(float(softmax_cross_entropy(np.array([[1000.0, 0.0]]), np.array([1]))), 3)
         1000.0
     """
-    labels = np.asarray(labels)
+    logits = _as_input(logits, "logits", "softmax_cross_entropy")
+    _classes_axis(logits, "softmax_cross_entropy")
+    if labels is None or isinstance(labels, (str, bytes)):
+        raise TypeError(f"softmax_cross_entropy: labels must be an array of integers, got "
+                        f"{type(labels).__name__}")
+    labels = _host(labels)  # integer class ids: a constant, never differentiated
     if tuple(logits.shape[:-1]) != labels.shape:
         raise ValueError(f"softmax_cross_entropy: logits have shape {tuple(logits.shape)}, so "
                          f"labels need shape {tuple(logits.shape[:-1])}, got {labels.shape}")
-    hot = _one_hot(labels, logits.shape[-1], logits.dtype, "softmax_cross_entropy", "labels")
+    hot = _like(_one_hot(labels, logits.shape[-1], np.float64, "softmax_cross_entropy",
+                         "labels"), logits)
     s = _full(logits.ndim)
     picked = ea.einsum(f"{s},{s}->", ea.log_softmax(logits, axis=-1), hot)
     return -picked / max(1, labels.size)
@@ -75,10 +107,13 @@ def binary_cross_entropy_with_logits(logits, targets):
         >>> round(float(binary_cross_entropy_with_logits(np.array([0.0]), np.array([1.0]))), 4)
         0.6931
     """
-    _same_shape(logits, targets, "binary_cross_entropy_with_logits")
-    targets = np.asarray(targets, dtype=logits.dtype)
+    fname = "binary_cross_entropy_with_logits"
+    logits = _as_input(logits, "logits", fname)
+    targets = _as_input(targets, "targets", fname)  # a list: the NumPy array it spells
+    _same_shape(logits, targets, fname)
+    targets = _targets(targets, logits)
     loss = ea.softplus(logits) - logits * targets
-    return ea.einsum(f"{_full(loss.ndim)}->", loss) / max(1, targets.size)
+    return ea.einsum(f"{_full(loss.ndim)}->", loss) / max(1, math.prod(targets.shape))
 
 
 def accuracy(logits, labels) -> float:
@@ -89,8 +124,13 @@ def accuracy(logits, labels) -> float:
         >>> accuracy(np.array([[0.1, 0.9], [0.8, 0.2]]), np.array([1, 1]))
         0.5
     """
-    logits = np.asarray(unwrap(logits))
-    labels = np.asarray(labels)
+    logits = _as_input(logits, "logits", "accuracy")
+    logits = _host(logits)  # a metric: a plain number, read on the host
+    _classes_axis(logits, "accuracy")
+    if labels is None or isinstance(labels, (str, bytes)):
+        raise TypeError(f"accuracy: labels must be an array of integers, got "
+                        f"{type(labels).__name__}")
+    labels = _host(labels)
     if logits.shape[:-1] != labels.shape:
         raise ValueError(f"accuracy: logits have shape {logits.shape}, so labels need shape "
                          f"{logits.shape[:-1]}, got {labels.shape}")

@@ -20,7 +20,7 @@ import numpy as np
 import einsum_ad as ea
 
 from . import init as initializers
-from .layers import Module, _positive
+from .layers import Module, _as_input, _check_params, _positive, _real
 
 __all__ = ["MPS"]
 
@@ -60,9 +60,7 @@ class MPS(Module):
         self.out_features = _positive(out_features, "out_features", "MPS")
         if noise is None:
             noise = 1.0 / math.sqrt(self.num_sites * self.bond_dim)
-        if not noise >= 0:
-            raise ValueError(f"MPS: noise must be non-negative, got {noise}")
-        self.noise = float(noise)
+        self.noise = _real(noise, "noise", "MPS")
 
     def init(self, rng):
         rng = initializers.as_generator(rng)
@@ -76,6 +74,8 @@ class MPS(Module):
 
     def apply(self, params, phi):
         n, p, d = self.num_sites, self.phys_dim, self.bond_dim
+        _check_params(params, ("cores", "left", "right"), "MPS")
+        phi = _as_input(phi, "input", "MPS")
         if phi.ndim != 3 or tuple(phi.shape[1:]) != (n, p):
             raise ValueError(f"MPS: input has shape {tuple(phi.shape)}; expected "
                              f"(batch, {n}, {p}) (batch, sites, phys_dim)")
@@ -85,12 +85,12 @@ class MPS(Module):
         while mats.shape[1] > 1:
             m = mats.shape[1]
             if m % 2:
-                last = mats[:, m - 1]
+                last = mats[:, m - 1, ...]
                 tail = last if tail is None else ea.einsum("blm,bmr->blr", last, tail)
-                mats = mats[:, :m - 1]
+                mats = mats[:, :m - 1, ...]
             pairs = ea.reshape(mats, (b, m // 2, 2, d, d))
-            mats = ea.einsum("bnlm,bnmr->bnlr", pairs[:, :, 0], pairs[:, :, 1])
-        chain = mats[:, 0]
+            mats = ea.einsum("bnlm,bnmr->bnlr", pairs[:, :, 0, ...], pairs[:, :, 1, ...])
+        chain = mats[:, 0, ...]  # (indices spell out ...: the standard's arrays need it)
         if tail is not None:
             chain = ea.einsum("blm,bmr->blr", chain, tail)
         return ea.einsum("l,blr,ro->bo", params["left"], chain, params["right"])

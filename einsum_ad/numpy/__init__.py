@@ -1,19 +1,26 @@
 """The user namespace: numpy-compatible functions on plain arrays and traced values.
 
 Multilinear functions come from ``multilinear.py`` and ``axes.py`` (lowerings onto einsum);
-elementwise functions from ``nonlinear.py``, non-multilinear reductions from
-``reductions.py``, shape and indexing functions from ``structure.py`` (thin wrappers over the
-primitives of the ``rules*.py`` table). This module defines the arithmetic and gives traced
-values their operators (arithmetic, comparisons, indexing) and a few numpy-style methods.
+the array API standard's elementwise functions (arithmetic included) from
+``elementwise.py``, its creation functions from ``creation.py``, data types and their
+functions from ``dtypes.py``, constants and the inspection API from ``inspection.py``;
+non-multilinear reductions from ``reductions.py``, shape and indexing functions from
+``structure.py`` (thin wrappers over the primitives of the ``rules/`` table). This module
+gives traced values their operators (arithmetic, comparisons, indexing) and a few
+numpy-style methods.
 """
 
 from __future__ import annotations
 
 from .. import backend as _backend
-from .. import rules
 from ..core import Tracer, unwrap
-from ..rules import powt_p
-from ._args import _backend_of, _check_operand, _finish, _is_pyscalar, _pair, asarray
+
+# the array API standard (2024.12): elementwise functions, creation functions, data types
+# and data type functions, constants, inspection (numpy's names beside the standard's)
+from . import creation as _creation
+from . import dtypes as _dtypes
+from . import elementwise as _elementwise
+from . import inspection as _inspection
 from .axes import (  # noqa: F401  (re-exported)
     diagonal,
     matrix_transpose,
@@ -25,34 +32,142 @@ from .axes import (  # noqa: F401  (re-exported)
     trace,
     transpose,
 )
+from .creation import (  # noqa: F401  (re-exported)
+    arange,
+    asarray,
+    empty,
+    empty_like,
+    eye,
+    from_dlpack,
+    full,
+    full_like,
+    linspace,
+    meshgrid,
+    ones,
+    ones_like,
+    tril,
+    triu,
+    zeros,
+    zeros_like,
+)
+from .dtypes import (  # noqa: F401  (re-exported)
+    bool,
+    can_cast,
+    complex64,
+    complex128,
+    finfo,
+    float32,
+    float64,
+    iinfo,
+    int8,
+    int16,
+    int32,
+    int64,
+    isdtype,
+    result_type,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+)
 from .elementwise import (  # noqa: F401  (re-exported)
     abs,
     absolute,
+    acos,
+    acosh,
+    add,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    bitwise_and,
+    bitwise_invert,
+    bitwise_left_shift,
+    bitwise_not,
+    bitwise_or,
+    bitwise_right_shift,
+    bitwise_xor,
+    ceil,
     clip,
+    conj,
+    conjugate,
+    copysign,
     cos,
+    cosh,
+    divide,
     equal,
     exp,
     expm1,
+    floor,
+    floor_divide,
     gelu,
     greater,
     greater_equal,
+    hypot,
+    imag,
+    invert,
+    isfinite,
+    isinf,
+    isnan,
+    left_shift,
     less,
     less_equal,
     log,
     log1p,
+    log2,
+    log10,
+    logaddexp,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
     maximum,
     minimum,
+    mod,
+    negative,
+    nextafter,
     not_equal,
+    positive,
+    pow,
+    power,
+    real,
+    reciprocal,
     relu,
+    remainder,
+    right_shift,
+    round,
     sigmoid,
     sign,
+    signbit,
     sin,
+    sinh,
     softplus,
     sqrt,
     square,
     stop_gradient,
+    subtract,
+    tan,
     tanh,
+    true_divide,
+    trunc,
     where,
+)
+from .inspection import (  # noqa: F401  (re-exported)
+    __array_api_version__,
+    __array_namespace_info__,
+    e,
+    inf,
+    nan,
+    newaxis,
+    pi,
 )
 from .multilinear import (  # noqa: F401  (re-exported)
     dot,
@@ -88,6 +203,56 @@ from .structure import (  # noqa: F401  (re-exported)
     take_along_axis,
 )
 
+# isort: split
+# ---- statistics, manipulation, searching/sorting/sets, FFT (array API standard, issue 10)
+from . import fft  # noqa: F401  (``ea.fft``, the FFT extension)
+from .manipulation import (  # noqa: F401  (re-exported)
+    broadcast_arrays,
+    concat,
+    diff,
+    flip,
+    repeat,
+    roll,
+    take,
+    tile,
+    unstack,
+)
+from .searching import (  # noqa: F401  (re-exported)
+    all,
+    any,
+    argmax,
+    argmin,
+    argsort,
+    count_nonzero,
+    nonzero,
+    searchsorted,
+    sort,
+    unique_all,
+    unique_counts,
+    unique_inverse,
+    unique_values,
+)
+from .statistics import (  # noqa: F401  (re-exported)
+    cumprod,
+    cumsum,
+    cumulative_prod,
+    cumulative_sum,
+    prod,
+    std,
+    var,
+)
+
+_STATS_MANIP_SEARCH = [
+    # statistics.py
+    "prod", "cumulative_sum", "cumulative_prod", "cumsum", "cumprod", "var", "std",
+    # manipulation.py
+    "broadcast_arrays", "concat", "flip", "roll", "repeat", "tile", "unstack", "diff", "take",
+    # searching.py
+    "argmax", "argmin", "count_nonzero", "nonzero", "searchsorted", "unique_all",
+    "unique_counts", "unique_inverse", "unique_values", "argsort", "sort", "all", "any",
+]
+# ---- end of the issue-10 statistics/manipulation/searching block
+
 __all__ = ["einsum", "matmul", "multiply", "transpose", "asarray", "add", "subtract",
            "negative", "divide", "power",
            # lowerings onto one einsum node (multilinear.py, axes.py)
@@ -99,63 +264,13 @@ __all__ = ["einsum", "matmul", "multiply", "transpose", "asarray", "add", "subtr
            "minimum", "where", "clip", "max", "min", "amax", "amin", "logsumexp", "softmax",
            "log_softmax", "stop_gradient", "equal", "not_equal", "less", "less_equal",
            "greater", "greater_equal", "reshape", "broadcast_to", "expand_dims", "squeeze",
-           "concatenate", "stack", "split", "take_along_axis", "astype"]
+           "concatenate", "stack", "split", "take_along_axis", "astype",
+           *_STATS_MANIP_SEARCH]
 
+# the array API standard's elementwise, creation, data type and inspection names (see above)
+__all__ += [name for module in (_elementwise, _creation, _dtypes, _inspection)
+            for name in module.__all__ if name not in __all__]
 
-def add(a, b):
-    """Elementwise sum with broadcasting."""
-    return _finish(rules.add_p(*_pair(a, b)))
-
-
-def subtract(a, b):
-    """Elementwise difference with broadcasting."""
-    return _finish(rules.sub_p(*_pair(a, b)))
-
-
-def negative(a):
-    """Elementwise negation."""
-    return _finish(rules.neg_p(_check_operand(a, 0, "negative")))
-
-
-def divide(a, b):
-    """Elementwise true division with broadcasting.
-
-    As in numpy, integer and bool operands divide in float64, so a Python int next to an
-    integer array need not fit that array's dtype (``divide(int8_array, 300)`` is float64).
-    """
-    if _is_pyscalar(a) != _is_pyscalar(b):
-        k = 0 if _is_pyscalar(a) else 1  # which one is the Python scalar
-        other = _check_operand(b if k == 0 else a, 1 - k, "divide")
-        scalar = a if k == 0 else b
-        if isinstance(scalar, int) and not isinstance(scalar, bool) \
-                and _backend.kind(other.dtype) in "biu":
-            bk = _backend_of(other)  # what integer division computes in (numpy: float64)
-            scalar = bk.scalar(scalar, bk.default_float, other.device)
-        a, b = (scalar, other) if k == 0 else (other, scalar)
-    return _finish(rules.div_p(*_pair(a, b)))
-
-
-def power(a, exponent):
-    """``a ** exponent`` elementwise, with broadcasting.
-
-    A constant scalar exponent is a parameter of the node (``x ** 2`` costs one power);
-    a traced or array exponent makes a two-operand node whose exponent derivative is
-    ``a**b log(a)`` (taken as 0 where ``a == 0``, as in JAX).
-
-    Examples:
-        >>> import numpy as np, einsum_ad as ea
-        >>> float(ea.grad(lambda b: ea.power(2.0, b))(3.0))  # 2**3 log 2
-        5.545177444479562
-    """
-    numpy = _backend.default()
-    if isinstance(exponent, (bool, int, float, complex)) or (
-            _backend.of(exponent) is numpy and exponent.shape == ()):
-        # a numpy scalar or 0-d array keeps its dtype (it takes part in type promotion:
-        # float32 ** float64(2) is float64, as in numpy); a Python scalar stays weak
-        if _backend.of(exponent) is numpy:
-            exponent = numpy.asarray(exponent)[()]
-        return _finish(rules.pow_p(_check_operand(a, 0, "power"), exponent=exponent))
-    return _finish(powt_p(*_pair(a, exponent)))
 
 
 # ------------------------------------------------------------- operators on traced values
@@ -290,3 +405,24 @@ def _comparison_operator(fn):
 
 _UFUNC_OPERATORS = _ufunc_operators()
 _install_operators()
+
+
+def _install_statistics_methods():
+    """numpy's methods for the issue-10 functions (their signatures are numpy's, ``self``
+    first); ``sort`` is left out, as numpy's sorts in place and traced values are
+    immutable."""
+    T = Tracer
+    T.prod = prod
+    T.cumsum = cumsum
+    T.cumprod = cumprod
+    T.var = var
+    T.std = std
+    T.all = all
+    T.any = any
+    T.argsort = argsort
+    T.repeat = repeat
+    T.take = take
+    T.nonzero = nonzero
+
+
+_install_statistics_methods()

@@ -38,16 +38,17 @@ def _operands(xs, fname="einsum", what="operand"):
     when two libraries meet); non-arrays and NumPy constants join the others' library."""
     values = [unwrap(x) for x in xs]
     bk = _backend.common(values, fname, what)
-    return [x if isinstance(x, Tracer) else _backend.to_array(x, k, fname, what, bk)
-            for k, x in enumerate(xs)], bk
+    out, dev = [], _UNSET
+    for k, (x, v) in enumerate(zip(xs, values)):
+        if not isinstance(x, Tracer):
+            if dev is _UNSET and _of(v) is not bk:  # a conversion: onto the others' device
+                dev = next((bk.device(u) for u in values if _of(u) is bk), None)
+            x = _backend.to_array(x, k, fname, what, bk, None if dev is _UNSET else dev)
+        out.append(x)
+    return out, bk
 
 
-def asarray(x):
-    """``x`` as an array: traced values and arrays of any library are returned as they
-    are; other values (lists, scalars) become NumPy arrays."""
-    if isinstance(x, Tracer) or _of(x) is not None:
-        return x
-    return _backend.default().asarray(x)
+_UNSET = object()
 
 
 def _weak(x, like):
@@ -227,10 +228,11 @@ def _where_mask(where, a, fname):
     where = unwrap(where)
     bk = _backend_of(a)
     # numpy casts a Python sequence to bool, but refuses a non-bool array
+    dev = bk.device(unwrap(a))
     if isinstance(where, (list, tuple, bool)):
-        where = bk.asarray(where, dtype=bk.bool)
+        where = bk.asarray(where, dtype=bk.bool, device=dev)
     else:
-        where = _backend.to_array(where, 0, fname, "where mask", bk)
+        where = _backend.to_array(where, 0, fname, "where mask", bk, dev)
     if _kind(where.dtype) != "b":
         raise TypeError(f"{fname}: where must be a boolean mask, got dtype {where.dtype}")
     try:

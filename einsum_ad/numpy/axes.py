@@ -250,9 +250,10 @@ def _reduce_labels(a, axis, keepdims, fname):
     return labels, out, ones, count
 
 
-def sum(a, axis=None, dtype=None, out=None, keepdims=False,  # noqa: A001 - numpy's name
+def sum(a, /, axis=None, dtype=None, out=None, keepdims=False,  # noqa: A001 - numpy's name
         initial=_NOVALUE, where=True):
-    """Sum over ``axis`` (None: all; an int; a tuple), with numpy's signature.
+    """Sum over ``axis`` (None: all; an int; a tuple), with numpy's signature (``a``
+    positional-only, as the standard's ``sum(x, /, *, axis, dtype, keepdims)``).
 
     One einsum node (``keepdims`` and the accumulator dtype are folded in as a constant
     operand; see the module docstring). ``where`` (a boolean mask broadcastable to ``a``)
@@ -280,9 +281,9 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False,  # noqa: A001 - nump
     return store_out(res, out, "sum")
 
 
-def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
-    """The mean over ``axis``, with numpy's signature: one einsum node, with ``1/n`` folded
-    into the contraction.
+def mean(a, /, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
+    """The mean over ``axis``, with numpy's signature (``a`` positional-only, as the
+    standard's): one einsum node, with ``1/n`` folded into the contraction.
 
     Integer and bool inputs give float64, as in numpy. float16 input (with no ``dtype``) is
     averaged in float32 and cast back, as numpy does (one astype node more). A mean over

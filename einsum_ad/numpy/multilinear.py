@@ -12,6 +12,7 @@ node, a *traced* one through one ``conj`` node first (a real array is its own co
 
 from __future__ import annotations
 
+import math
 import numbers
 import operator
 
@@ -26,7 +27,6 @@ from ._args import (
     _NUMERIC,
     AxisError,
     _broadcast,
-    _check_operand,
     _finish,
     _kind,
     _of,
@@ -229,7 +229,7 @@ def matmul(a, b):
         >>> ea.matmul(np.ones((5, 2, 3)), np.ones(3)).shape
         (5, 2)
     """
-    a, b = _check_operand(a, 0, "matmul"), _check_operand(b, 1, "matmul")
+    (a, b), _ = _operands((a, b), "matmul")
     for k, x in enumerate((a, b)):
         if x.ndim == 0:
             raise ValueError(f"matmul: operand {k} is 0-d; matmul needs at least 1 dimension")
@@ -258,7 +258,7 @@ def dot(a, b):
         >>> ea.dot(np.ones((2, 3)), np.ones((4, 3, 5))).shape
         (2, 4, 5)
     """
-    a, b = _check_operand(a, 0, "dot"), _check_operand(b, 1, "dot")
+    (a, b), _ = _operands((a, b), "dot")
     if a.ndim == 0 or b.ndim == 0:
         return lower([a, b], [range(a.ndim), range(b.ndim)], range(max(a.ndim, b.ndim)))
     kb = b.ndim - 2 if b.ndim > 1 else 0
@@ -278,7 +278,7 @@ def inner(a, b):
         >>> ea.inner(np.ones((2, 3)), np.ones((4, 3))).shape
         (2, 4)
     """
-    a, b = _check_operand(a, 0, "inner"), _check_operand(b, 1, "inner")
+    (a, b), _ = _operands((a, b), "inner")
     if a.ndim == 0 or b.ndim == 0:
         return dot(a, b)
     if a.shape[-1] != b.shape[-1]:
@@ -300,12 +300,13 @@ def vdot(a, b):
         >>> float(ea.vdot(np.arange(4.0).reshape(2, 2), np.ones((2, 2))))
         6.0
     """
-    a, b = _check_operand(a, 0, "vdot"), _check_operand(b, 1, "vdot")
+    (a, b), _ = _operands((a, b), "vdot")
     a = _conj_first(a, "vdot")
-    if a.size != b.size:
+    na, nb = math.prod(a.shape), math.prod(b.shape)
+    if na != nb:
         raise ValueError(
             f"vdot: the arrays have different sizes: operand 0 has shape {tuple(a.shape)} "
-            f"({a.size} elements), operand 1 has shape {tuple(b.shape)} ({b.size} elements)"
+            f"({na} elements), operand 1 has shape {tuple(b.shape)} ({nb} elements)"
         )
     if tuple(a.shape) != tuple(b.shape):
         b = rules.reshape_p(b, shape=tuple(a.shape))
@@ -325,12 +326,12 @@ def outer(a, b):
         array([[ 1., 10.],
                [ 2., 20.]])
     """
-    a, b = _check_operand(a, 0, "outer"), _check_operand(b, 1, "outer")
+    (a, b), _ = _operands((a, b), "outer")
     ta, tb = list(range(a.ndim)), list(range(a.ndim, a.ndim + b.ndim))
     out = rules.einsum_p(a, b, spec=normalize([ta, tb], ta + tb, [a.shape, b.shape]),
                          optimize="auto")
     if a.ndim != 1 or b.ndim != 1:
-        out = rules.reshape_p(out, shape=(a.size, b.size))
+        out = rules.reshape_p(out, shape=(math.prod(a.shape), math.prod(b.shape)))
     return _finish(out)
 
 
@@ -366,7 +367,7 @@ def tensordot(a, b, axes=2):
         >>> ea.tensordot(np.ones((2, 3, 4)), np.ones((4, 3, 5)), ([1, 2], [1, 0])).shape
         (2, 5)
     """
-    a, b = _check_operand(a, 0, "tensordot"), _check_operand(b, 1, "tensordot")
+    (a, b), _ = _operands((a, b), "tensordot")
     if isinstance(axes, numbers.Integral):
         n = operator.index(axes)
         if n < 0:
@@ -414,7 +415,7 @@ def kron(a, b):
         array([[1., 1., 0., 0.],
                [0., 0., 1., 1.]])
     """
-    a, b = _check_operand(a, 0, "kron"), _check_operand(b, 1, "kron")
+    (a, b), _ = _operands((a, b), "kron")
     nd = max(a.ndim, b.ndim)
     sa = (1,) * (nd - a.ndim) + tuple(a.shape)
     sb = (1,) * (nd - b.ndim) + tuple(b.shape)
@@ -439,7 +440,7 @@ def vecdot(x1, x2, /, *, axis=-1):
         >>> ea.vecdot(np.ones((4, 1, 3)), np.ones((5, 3))).shape
         (4, 5)
     """
-    x1, x2 = _check_operand(x1, 0, "vecdot"), _check_operand(x2, 1, "vecdot")
+    (x1, x2), _ = _operands((x1, x2), "vecdot")
     x1 = _conj_first(x1, "vecdot")
     cores = []
     for k, x in enumerate((x1, x2)):

@@ -73,9 +73,10 @@ def _extremum(prim, pair_prim, name, a, axis, out, keepdims, initial, where):
     return store_out(res, out, name)
 
 
-def max(a, axis=None, out=None, keepdims=False, initial=_NOVALUE, where=True):
+def max(a, /, axis=None, out=None, keepdims=False, initial=_NOVALUE, where=True):
     """The maximum over ``axis`` (None: all axes; an int or a tuple; negatives count from
-    the end), with numpy's signature. NaN propagates. Ties split the derivative equally
+    the end), with numpy's signature (``a`` positional-only, as the standard's
+    ``max(x, /, *, axis, keepdims)``). NaN propagates. Ties split the derivative equally
     among the tied maxima (as JAX does).
 
     ``initial`` (a scalar) takes part in the maximum (``maximum(max(a), initial)``; it is
@@ -93,7 +94,7 @@ def max(a, axis=None, out=None, keepdims=False, initial=_NOVALUE, where=True):
     return _extremum(max_p, maximum_p, "max", a, axis, out, keepdims, initial, where)
 
 
-def min(a, axis=None, out=None, keepdims=False, initial=_NOVALUE, where=True):
+def min(a, /, axis=None, out=None, keepdims=False, initial=_NOVALUE, where=True):
     """The minimum over ``axis``; like :func:`max` (ties split the derivative equally)."""
     return _extremum(min_p, minimum_p, "min", a, axis, out, keepdims, initial, where)
 

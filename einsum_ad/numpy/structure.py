@@ -33,13 +33,17 @@ def _int_tuple(shape, fname, what="shape"):
                         f"got {shape!r}") from None
 
 
-def reshape(a, shape, order="C"):
+def reshape(a, /, shape, order="C", *, copy=None):
     """Give ``a`` a new shape with the same elements, read and written in ``order``.
 
     One entry of ``shape`` may be -1: it is inferred from the size. ``order="F"``
     (column-major) is the row-major reshape between two axis reversals (two einsum
     transposes around one reshape node); ``"A"`` is ``"F"`` for a Fortran-contiguous plain
     array and ``"C"`` otherwise, as in numpy.
+
+    ``copy`` (the standard's and numpy 2's): None copies only when needed; True always
+    returns a new array; False returns a view or raises ValueError where the memory
+    layout allows none. Traced values are immutable: ``copy`` changes nothing for them.
 
     Examples:
         >>> import numpy as np, einsum_ad as ea
@@ -67,6 +71,25 @@ def reshape(a, shape, order="C"):
     elif known != size:
         raise ValueError(f"reshape: cannot reshape an array of size {size} (shape "
                          f"{tuple(x.shape)}) into shape {tuple(shape)}")
+    if copy not in (None, True, False):
+        raise TypeError(f"reshape: copy must be None, True or False, got {copy!r}")
+    if copy is not None and not isinstance(x, Tracer):
+        bk = _of(x)
+        if order == "C":
+            try:
+                return _finish(bk.reshape_copy(x, tuple(shape), copy))
+            except ValueError:
+                raise ValueError(f"reshape: an array of shape {tuple(x.shape)} and this "
+                                 f"memory layout cannot be viewed as shape {tuple(shape)} "
+                                 "without copying (copy=False)") from None
+        res = transpose(rules.reshape_p(transpose(x), shape=tuple(reversed(shape))))
+        shares = bk.owner(res) is not None and bk.owner(res) == bk.owner(x)
+        if copy and shares:
+            return bk.copy(res)
+        if not copy and not shares:
+            raise ValueError(f"reshape: shape {tuple(x.shape)} cannot be read in order "
+                             f"{order!r} as {tuple(shape)} without copying (copy=False)")
+        return res
     if order == "F":  # column-major: reverse the axes, reshape row-major, reverse back
         return transpose(rules.reshape_p(transpose(x), shape=tuple(reversed(shape))))
     return _finish(rules.reshape_p(x, shape=tuple(shape)))
@@ -88,8 +111,9 @@ def broadcast_to(a, shape):
     return _finish(rules.broadcast_to_p(x, shape=shape))
 
 
-def expand_dims(a, axis):
-    """Insert size-1 axes at the positions ``axis`` (an int or a tuple) of the result."""
+def expand_dims(a, /, axis=0):
+    """Insert size-1 axes at the positions ``axis`` (an int or a tuple; the standard's
+    default 0) of the result."""
     x = _check_operand(a, 0, "expand_dims")
     n = len(axis) if isinstance(axis, (tuple, list)) else 1
     axes = normalize_axes(axis, x.ndim + n, "expand_dims")
@@ -212,15 +236,15 @@ def _consumed(k) -> int:
     return 1
 
 
-def _index_array(k, bk):
+def _index_array(k, bk, like=None):
     """An index entry that is no int, slice, None or Ellipsis, as an array of ``bk``: a
-    list or a NumPy array is converted; a traced array is used by its value (an index has
-    no derivative)."""
+    list or a NumPy array is converted (onto ``like``'s device); a traced array is used by
+    its value (an index has no derivative)."""
     v = unwrap(k)
     b = _of(v)
     if b is None:
         try:
-            v = bk.asarray(v)
+            v = bk.asarray(v) if like is None else bk.asarray(v, device=bk.device(like))
         except (TypeError, ValueError) as exc:
             raise IndexError(f"indexing: {type(k).__name__} is not a valid index: {exc}") \
                 from None
@@ -228,18 +252,20 @@ def _index_array(k, bk):
         if b is not _backend.default():
             raise TypeError(f"indexing: an index array from {b.name} cannot index a "
                             f"{bk.name} array")
-        v = bk.from_numpy(v)
+        v = bk.from_numpy(v, like=like)
     return v
 
 
-def normalize_index(key, shape, bk=None) -> tuple:
+def normalize_index(key, shape, bk=None, like=None) -> tuple:
     """A numpy index into an array of ``shape`` (of backend ``bk``, default NumPy), as a
-    tuple of slices, ints, None, Ellipsis and integer arrays of ``bk``.
+    tuple of slices, ints, None, Ellipsis and integer arrays of ``bk`` (on the device of
+    ``like``, the indexed array, when given).
 
     Boolean arrays become their ``nonzero()`` integer arrays (numpy's own definition), after
     checking their shape against the axes they cover; traced integer or boolean arrays are
     used by value (an index has no derivative). A boolean mask decides the result's shape
-    by its values: on a lazy backend (Dask) the mask is computed at this point.
+    by its values: on a lazy backend (Dask) a mask of that backend is computed at this
+    point (a NumPy mask is read on the host, and its integer arrays converted).
     """
     bk = _backend.default() if bk is None else bk
     key = key if isinstance(key, tuple) else (key,)
@@ -254,7 +280,11 @@ def normalize_index(key, shape, bk=None) -> tuple:
                                     and _kind(k.dtype) in "iu"):
             entries.append(operator.index(k))
         else:
-            arr = _index_array(k, bk)
+            v = unwrap(k)
+            # a NumPy mask stays on the host: its nonzero() is read there, not computed
+            # (Dask) or synchronised (GPU) after a transfer
+            arr = v if _of(v) is _backend.default() and _kind(v.dtype) == "b" \
+                else _index_array(k, bk, like)
             kd = _kind(arr.dtype)
             if kd == "b" and len(arr.shape) == 0:
                 raise TypeError("indexing: a 0-d boolean index is not supported")
@@ -274,7 +304,9 @@ def normalize_index(key, shape, bk=None) -> tuple:
                 raise IndexError(f"indexing: a boolean index of shape {tuple(k.shape)} does "
                                  f"not match the axes {axis}..{axis + nd - 1} of shape "
                                  f"{covered} it covers (array shape {tuple(shape)})")
-            out.extend(bk.nonzero_known(k))
+            mb = _of(k)
+            found = mb.nonzero_known(k)
+            out.extend(found if mb is bk else (bk.from_numpy(i, like=like) for i in found))
             axis += nd
             continue
         else:
@@ -290,7 +322,8 @@ def getitem(a, key):
     accumulate.
     """
     x = _check_operand(a, 0, "getitem")
-    return _finish(getitem_p(x, index=normalize_index(key, tuple(x.shape), _backend_of(x))))
+    return _finish(getitem_p(x, index=normalize_index(key, tuple(x.shape), _backend_of(x),
+                                                      unwrap(x))))
 
 
 def take_along_axis(arr, indices, axis=-1):
@@ -307,7 +340,7 @@ def take_along_axis(arr, indices, axis=-1):
     """
     x = _check_operand(arr, 0, "take_along_axis")
     bk = _backend_of(x)
-    idx = _index_array(indices, bk)
+    idx = _index_array(indices, bk, unwrap(x))
     if _kind(idx.dtype) not in "iu":
         raise IndexError(f"take_along_axis: indices must be integers, got dtype {idx.dtype}")
     if axis is None:

@@ -15,7 +15,8 @@ from ..core import Tracer, unwrap
 from ..tree import tree_flatten
 
 __all__ = ["as_primal", "own_value", "owners", "user_array", "split_output",
-           "check_cotangent", "check_tangent", "argnums_wrapper", "output_spec", "INEXACT"]
+           "check_cotangent", "check_tangent", "argnums_wrapper", "output_spec", "untracked",
+           "INEXACT"]
 
 _of, _kind = _backend.of, _backend.kind
 _BY_TYPE, _KINDS = _backend._BY_TYPE, _backend._KINDS
@@ -38,6 +39,17 @@ def as_primal(x, fname, i):
     return arr
 
 
+def untracked(values):
+    """The context factory under which the libraries of ``values`` record no autodiff graph
+    of their own (torch: ``torch.no_grad``, so that a tensor that requires grad gives plain
+    results and derivatives), or None when none of them keeps one."""
+    for v in values:
+        b = _of(unwrap(v))
+        if b is not None and b.untracked is not None:
+            return b.untracked
+    return None
+
+
 def own_value(x, trace):
     """What a leaf of ``f``'s output is outside ``trace``: its value, a constant otherwise."""
     if isinstance(x, Tracer) and x._trace is trace:
@@ -49,11 +61,14 @@ def owners(values):
     """The memory owners of the plain arrays among ``values``."""
     out = set()
     for v in values:
-        b = _of(v)
-        if b is not None:
-            o = b.owner(v)
-            if o is not None:
-                out.add(o)
+        b = _BY_TYPE.get(v.__class__)
+        if b is None:
+            b = _of(v)
+            if b is None:
+                continue
+        o = b.owner(v)
+        if o is not None:
+            out.add(o)
     return out
 
 
@@ -110,9 +125,9 @@ def check_cotangent(c, o, i):
     """Validate a cotangent leaf against output leaf ``o``: of ``o``'s library (a NumPy
     array is converted), its shape, a dtype that fits; cast it to ``o``'s dtype."""
     if (c.__class__ is not Tracer and isinstance(o, Tracer) and _BY_TYPE.get(c.__class__)
-            is not None and c.shape == o.shape and c.dtype == o.dtype
-            and _KINDS.get(c.dtype) in INEXACT):
-        return c  # the common case: nothing to check further, nothing to cast
+            is _BY_TYPE.get(unwrap(o).__class__) is not None and c.shape == o.shape
+            and c.dtype == o.dtype and _KINDS.get(c.dtype) in INEXACT):
+        return c  # the common case: the output's library, nothing to check, nothing to cast
     oshape, odtype, bk = output_spec(o)
     if not isinstance(c, Tracer):
         if c is None or isinstance(c, (str, bytes)):

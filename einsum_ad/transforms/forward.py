@@ -16,6 +16,7 @@ from ._args import (
     own_value,
     owners,
     split_output,
+    untracked,
     user_array,
 )
 
@@ -39,6 +40,7 @@ def jvp(f, primals, tangents, has_aux=False):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
     trace = JvpTrace()
     args = []
+    hold = None  # torch: the context in which it records no autograd graph
     for i, (p, t) in enumerate(zip(primals, tangents)):
         pl, pd = tree_flatten(p)
         tl, td = tree_flatten(t)
@@ -47,11 +49,16 @@ def jvp(f, primals, tangents, has_aux=False):
         leaves = []
         for x, tx in zip(pl, tl):
             x = as_primal(x, "jvp", i)
+            hold = hold or untracked((x,))
             tx = check_tangent(tx, x, i)
             leaves.append(trace.new_input(x, tx))
         args.append(tree_unflatten(pd, leaves))
     try:
-        result, aux, ol, od = split_output(f(*args), has_aux, "jvp")
+        if hold is None:
+            result, aux, ol, od = split_output(f(*args), has_aux, "jvp")
+        else:
+            with hold():
+                result, aux, ol, od = split_output(f(*args), has_aux, "jvp")
     finally:
         trace.done = True  # its tracers must not be used once f has returned
     seen = owners(tree_flatten(list(tangents))[0]) | owners(tree_flatten(list(primals))[0])
@@ -64,7 +71,8 @@ def jvp(f, primals, tangents, has_aux=False):
         else:
             vals.append(o)
             shape, dtype, bk = output_spec(o)
-            tans.append(bk.zeros(shape, dtype=dtype))
+            tans.append(bk.zeros(shape, dtype=dtype, device=bk.device(o) if bk.owns(o)
+                                 else None))
     out = (tree_unflatten(od, vals), tree_unflatten(od, tans))
     if has_aux:
         al, ad = tree_flatten(aux)

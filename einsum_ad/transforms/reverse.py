@@ -21,7 +21,9 @@ from ._args import (
     check_cotangent,
     output_spec,
     own_value,
+    owners,
     split_output,
+    untracked,
     user_array,
 )
 
@@ -56,9 +58,13 @@ def vjp(f, *primals, has_aux=False):
     leaves_in, trees_in, args, inputs = [], [], [], []
     bare = True  # every primal a single array
     new_input = trace.new_input
+    hold = None  # torch: the context in which it records no autograd graph
     i = 0
     for p in primals:
-        if _BY_TYPE.get(p.__class__) is not None and _KINDS.get(p.dtype) in INEXACT:
+        b = _BY_TYPE.get(p.__class__)
+        if b is not None and _KINDS.get(p.dtype) in INEXACT:
+            if b.untracked is not None:
+                hold = b.untracked
             x = new_input(p)  # the common case: one floating array
             leaves_in.append([x])
             trees_in.append(LEAF)
@@ -68,6 +74,7 @@ def vjp(f, *primals, has_aux=False):
             continue
         leaves, treedef = tree_flatten(p)
         ls = [new_input(as_primal(x, "vjp", i)) for x in leaves]
+        hold = hold or untracked(leaves)
         leaves_in.append(ls)
         trees_in.append(treedef)
         inputs.extend(ls)
@@ -78,7 +85,11 @@ def vjp(f, *primals, has_aux=False):
             args.append(tree_unflatten(treedef, ls))
         i += 1
     try:
-        result = f(*args)
+        if hold is None:
+            result = f(*args)
+        else:
+            with hold():
+                result = f(*args)
         if result.__class__ is Tracer and not has_aux:  # the common case
             out_leaves, out_tree = [result], LEAF
         else:
@@ -107,19 +118,15 @@ def vjp(f, *primals, has_aux=False):
             if o.__class__ is Tracer and o._trace is trace:
                 roots.append((o._node, c))
             i += 1
-        cts = backward(roots, rules.accumulate, rules.fit) if roots else {}
+        if hold is None:
+            cts = backward(roots, rules.accumulate, rules.fit) if roots else {}
+        else:
+            with hold():
+                cts = backward(roots, rules.accumulate, rules.fit) if roots else {}
         # what a handed-out derivative must not share memory with: the cotangents, the
         # inputs, and (added as they are handed out) the derivatives before it
-        seen = set()
-        for v in cts_in:
-            b = _of(v)
-            if b is not None and b.owner(v) is not None:
-                seen.add(b.owner(v))
-        for x in inputs:
-            v = x._value
-            b = _of(v)
-            if b is not None and b.owner(v) is not None:
-                seen.add(b.owner(v))
+        seen = owners(cts_in)
+        seen.update(owners([x._value for x in inputs]))
         flat = []
         for x in inputs:
             c = cts.get(id(x._node))
