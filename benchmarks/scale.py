@@ -398,10 +398,19 @@ def run_task(name, job, cap=None, timeout=3600):
 # ----------------------------------------------------------------------------- dask
 
 
+def _worker_memory():
+    """This worker process's pid and peak RSS (``VmHWM``) in bytes."""
+    return os.getpid(), _status("VmHWM")
+
+
 def dask_part(args, threads):
-    """Forward+backward on Dask operands larger than the workers' memory, on a cluster."""
+    """Forward+backward on Dask operands larger than the workers' memory, on a cluster:
+    ``sum(einsum("bij,bjk->bik", a, b))`` and both cotangents (each as large as its
+    operand), computed on a LocalCluster of 2 workers with 1 GiB each; against
+    ``dask.array.einsum``'s forward alone."""
     sys.path.insert(0, ROOT)
     try:
+        import dask
         import dask.array as da
         import distributed
     except ImportError as exc:
@@ -414,37 +423,52 @@ def dask_part(args, threads):
     try:
         _backend.get("dask")
     except (ValueError, ImportError) as exc:
-        return {"error": f"einsum_ad has no Dask backend on this branch: {exc}"}
-    total = (1 if args.quick else 4) * GiB  # operands in all
-    n = int(math.sqrt(total / 8 / 2))  # two n x n float64 operands
-    n -= n % 8
-    chunk = n // 8
-    out = {"operands_bytes": 2 * n * n * 8, "n": n, "chunk": chunk, "workers": 2,
-           "worker_memory": "1GiB"}
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=max(1, threads // 2),
+        return {"error": f"einsum_ad has no Dask backend here: {exc}"}
+    total = (1 if args.quick else 4) * GiB  # the two operands together
+    m = 64
+    batch = total // 2 // 8 // (m * m)
+    chunk = 2048
+    out = {"subscripts": "bij,bjk->bik", "shape": [batch, m, m], "chunks": [chunk, m, m],
+           "operands_bytes": 2 * batch * m * m * 8, "workers": 2, "worker_memory": "1GiB",
+           "threads_per_worker": max(1, threads // 2), "dask": dask.__version__}
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=out["threads_per_worker"],
                                        memory_limit="1GiB", dashboard_address=":0",
-                                       processes=True)
+                                       processes=True, silence_logs=40)
     client = distributed.Client(cluster)
     try:
-        def ops():
-            a = da.random.default_rng(0).standard_normal((n, n), chunks=chunk)
-            b = da.random.default_rng(1).standard_normal((n, n), chunks=chunk)
-            return a, b
+        def operands():  # made on the workers, chunk by chunk (never on this process)
+            a = da.random.default_rng(0).standard_normal((batch, m, m), chunks=(chunk, m, m))
+            b = da.random.default_rng(1).standard_normal((batch, m, m), chunks=(chunk, m, m))
+            return a / 8, b / 8
 
-        pids0 = set(client.run(os.getpid).values())
-        a, b = ops()
+        def loss(a, b):
+            return ea.sum(ea.einsum("bij,bjk->bik", a, b))
+
+        pids = set(client.run(_worker_memory))
+        a, b = operands()
         t0 = time.perf_counter()
-        fwd = da.einsum("ij,jk->ik", a, b).sum().compute()
+        want = float(da.einsum("bij,bjk->bik", a, b).sum().compute())
         out["dask_einsum_forward_seconds"] = time.perf_counter() - t0
-        a, b = ops()
-        f = lambda a, b: ea.sum(ea.einsum("ij,jk->ik", a, b))  # noqa: E731
+        a, b = operands()
         t0 = time.perf_counter()
-        value, (ga, gb) = ea.value_and_grad(f, argnums=(0, 1))(a, b)
+        got = float(loss(a, b).compute())
+        out["einsum_ad_forward_seconds"] = time.perf_counter() - t0
+        a, b = operands()
+        t0 = time.perf_counter()
+        value, (ga, gb) = ea.value_and_grad(loss, argnums=(0, 1))(a, b)
+        out["graph_seconds"] = time.perf_counter() - t0  # lazy: nothing computed yet
         value, sa, sb = da.compute(value, ga.sum(), gb.sum())
         out["einsum_ad_forward_backward_seconds"] = time.perf_counter() - t0
-        out["value_matches"] = bool(np.isclose(float(value), float(fwd), rtol=1e-9))
-        pids1 = set(client.run(os.getpid).values())
-        out["worker_restarts"] = len(pids1 - pids0)
+        # the cotangents' sums: g = 1, so ga = sum_k b[b, j, k] and gb = sum_i a[b, i, j]
+        ref_a, ref_b = da.compute(b.sum(axis=2).sum() * m, a.sum(axis=1).sum() * m)
+        out["values_match"] = bool(np.isclose(float(value), want, rtol=1e-9)
+                                   and np.isclose(got, want, rtol=1e-9)
+                                   and np.isclose(float(sa), float(ref_a), rtol=1e-9)
+                                   and np.isclose(float(sb), float(ref_b), rtol=1e-9))
+        after = dict(client.run(_worker_memory))
+        out["worker_restarts"] = len({pid for pid, _ in after.values()} - {
+            pid for pid, _ in dict(pids).values()})
+        out["worker_peak_rss"] = [hwm for _, hwm in after.values()]
     finally:
         client.close()
         cluster.close()
@@ -565,12 +589,19 @@ def report(res) -> str:
         if "error" in d:
             lines.append(f"- {d['error']}")
         else:
+            lines.append(f"`sum(einsum(\"{d['subscripts']}\", a, b))`, a and b of shape "
+                         f"{tuple(d['shape'])} in chunks of {tuple(d['chunks'])}, float64 "
+                         f"(dask {d['dask']}, {d['threads_per_worker']} thread(s) per worker)")
+            lines.append("")
             lines.append(_util.markdown_table(
-                ["operands", "dask.array.einsum forward", "einsum_ad forward+backward",
-                 "worker restarts"],
+                ["operands", "dask.array.einsum forward", "einsum_ad forward",
+                 "einsum_ad forward+backward (both cotangents)", "worker restarts",
+                 "workers' peak RSS", "values match"],
                 [[_b(d["operands_bytes"]), _util.fmt_time(d["dask_einsum_forward_seconds"]),
+                  _util.fmt_time(d["einsum_ad_forward_seconds"]),
                   _util.fmt_time(d["einsum_ad_forward_backward_seconds"]),
-                  d["worker_restarts"]]]))
+                  d["worker_restarts"], ", ".join(_b(x) for x in d["worker_peak_rss"]),
+                  d["values_match"]]]))
     return "\n".join(lines)
 
 

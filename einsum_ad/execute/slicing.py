@@ -566,7 +566,7 @@ def _given_slicing(spec, opt, shapes):
                 len(t) != len(s) for t, s in zip(tree.inputs, spec.inputs)):
             raise ValueError(
                 f"einsum: the ContractionTree was made for {len(tree.inputs)} operand(s) of "
-                f"ranks {[len(t) for t in tree.inputs]}, not for {spec} (ranks "
+                f"ranks {[len(t) for t in tree.inputs]}, not for {_short(spec)} (ranks "
                 f"{[len(s) for s in spec.inputs]})")
         names = {}
         for t, s in zip(tree.inputs, spec.inputs):
