@@ -26,7 +26,8 @@ from . import execute as contract
 from .core import unwrap
 from .spec import Spec, adjoint, label_sizes, normalize, parse
 
-__all__ = ["explain", "Explanation", "ProgramExplanation", "add_arguments", "run"]
+__all__ = ["explain", "Explanation", "ProgramExplanation", "SlicingReport", "add_arguments",
+           "run"]
 
 
 def _cost(spec: Spec, sizes) -> int:
@@ -89,6 +90,7 @@ class Explanation:
     per_operand: tuple
     flops_naive: int
     labels: tuple = ()
+    slicing: SlicingReport | None = None
 
     @property
     def flops_forward(self) -> int:
@@ -152,6 +154,8 @@ class Explanation:
                   f"({_bytes(self.largest_intermediate * item)})",
                   f"unoptimised order (one n-ary loop): {_num(self.flops_naive)} FLOPs; "
                   f"speed-up {self.speedup:.3g}x"]
+        if self.slicing is not None:
+            lines += [""] + self.slicing.lines(item)
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -263,7 +267,8 @@ def _as_shape(x, k):
                     f"got {type(x).__name__}")
 
 
-def explain(subscripts: str, *operands_or_shapes, optimize="auto", dtype=None) -> Explanation:
+def explain(subscripts: str, *operands_or_shapes, optimize="auto", dtype=None,
+            memory_limit=None) -> Explanation:
     """Explain how einsum_ad evaluates and differentiates ``subscripts`` on these operands.
 
     Args:
@@ -271,6 +276,8 @@ def explain(subscripts: str, *operands_or_shapes, optimize="auto", dtype=None) -
         *operands_or_shapes: the operands, or just their shapes (tuples of ints).
         optimize: the optimizer, as for :func:`einsum_ad.einsum`.
         dtype: the dtype sizes are reported in (default: the operands', else float64).
+        memory_limit: as for :func:`einsum_ad.einsum`: the report then shows one slice's
+            steps and a slicing section (see :class:`SlicingReport`).
 
     Returns:
         An :class:`Explanation`; ``print()`` it for the report. Given a jitted function
@@ -300,18 +307,25 @@ def explain(subscripts: str, *operands_or_shapes, optimize="auto", dtype=None) -
     bk = _backend.common(arrays, "explain") if arrays else _backend.default()
     terms, output, _ = parse((subscripts,) + tuple(shapes))
     spec = normalize(terms, output, shapes)
-    return _explain(subscripts, spec, shapes, dtypes, optimize, bk, dtype)
+    return _explain(subscripts, spec, shapes, dtypes, optimize, bk, dtype, memory_limit)
 
 
-def _explain(subscripts, spec, shapes, dtypes, optimize, bk, dtype):
+def _explain(subscripts, spec, shapes, dtypes, optimize, bk, dtype, memory_limit=None):
     """The Explanation of canonical ``spec`` on ``shapes`` (dtypes None where unknown)."""
     if dtype is None:
         known = [d for d in dtypes if d is not None]
         dtype = bk.result_type(*known) if known else bk.float64
     dtype = bk.dtype(dtype)
     dts = [d if d is not None else dtype for d in dtypes]
-    p = contract.plan(spec, shapes, dts, optimize, bk)
-    sizes = label_sizes(spec, shapes)
+    key = contract.optimize_key(optimize)
+    report = None
+    if memory_limit is not None or key.__class__ is contract.Sliced:
+        sp = contract.sliced_plan(spec, shapes, dts, contract.sliced_key(key, memory_limit), bk)
+        report = _slicing_report(sp)
+        p = sp.forward.inner  # the tables show one slice
+    else:
+        p = contract.plan(spec, shapes, dts, key, bk)
+    sizes = label_sizes(spec, p.shapes)
     n = len(shapes)
     name = lambda i: f"op{i}" if i < n else f"t{i - n}"
     forward, backward = [], []
@@ -342,7 +356,81 @@ def _explain(subscripts, spec, shapes, dtypes, optimize, bk, dtype):
     host_dtype = _backend.default().dtype(bk.dtype_name(dtype))
     return Explanation(subscripts, spec, tuple(shapes), host_dtype, optimize,
                        tuple(forward), tuple(backward), tuple(per_operand), naive,
-                       _caller_labels(subscripts, shapes, spec))
+                       _caller_labels(subscripts, shapes, spec), report)
+
+
+# ---------------------------------------------------------------- slicing
+
+
+@dataclass(frozen=True)
+class SlicingReport:
+    """How a contraction under ``memory_limit`` is sliced (``execute/slicing.py``).
+
+    Attributes:
+        limit: the limit in elements (None: a cotengra slicing or an executor alone).
+        labels: (label, size, chunk width) of each sliced label.
+        slices: the number of slices.
+        flops, flops_unsliced: forward FLOPs of all slices, and of the unsliced order.
+        peak, peak_unsliced: elements of the largest intermediate of a slice, and of the
+            unsliced order.
+        live, held: the most elements of intermediates one slice's forward, and its
+            backward, hold at once.
+        finder: who chose the labels (``"cotengra"``, ``"greedy"``, ...).
+        backward: the backward's own report when it slices finer (else None).
+    """
+
+    limit: int | None
+    labels: tuple
+    slices: int
+    flops: int
+    flops_unsliced: int
+    peak: int
+    peak_unsliced: int
+    live: int
+    held: int
+    finder: str
+    backward: object = None
+
+    @property
+    def overhead(self) -> float:
+        """FLOPs of the sliced forward over the unsliced order's."""
+        return self.flops / max(self.flops_unsliced, 1)
+
+    def lines(self, item, title="slicing") -> list[str]:
+        limit = ("none" if self.limit is None
+                 else f"{_num(self.limit)} elements ({_bytes(self.limit * item)})")
+        cut = ", ".join(f"{lab} ({w} of {d})" for lab, d, w in self.labels) or "none"
+        out = [f"{title} (memory_limit: {limit}; labels chosen by: {self.finder}):",
+               f"  sliced labels (chunk of size): {cut}",
+               f"  slices: {_num(self.slices)}" + ("  (the steps above are one slice's)"
+                                                   if self.slices > 1 else ""),
+               f"  FLOPs: {_num(self.flops)} sliced, {_num(self.flops_unsliced)} unsliced "
+               f"(overhead {self.overhead:.3f}x)",
+               f"  largest intermediate: {_num(self.peak_unsliced)} elements "
+               f"({_bytes(self.peak_unsliced * item)}) unsliced, {_num(self.peak)} "
+               f"({_bytes(self.peak * item)}) per slice",
+               f"  one slice holds at most {_num(self.live)} elements "
+               f"({_bytes(self.live * item)}) of intermediates in its forward, "
+               f"{_num(self.held)} ({_bytes(self.held * item)}) in its backward"]
+        if self.backward is not None:
+            out += self.backward.lines(item, "backward slicing (finer: what its backward "
+                                             "holds must fit too)")
+        elif title == "slicing":
+            out.append("  backward: the same slicing")
+        return out
+
+
+def _slicing_report(sp, s=None, backward=True):
+    s = sp.forward if s is None else s
+    sizes = sp.model.sizes
+    back = None
+    if backward:
+        b = contract.backward_slicing(sp)
+        back = None if b is s else _slicing_report(sp, b, backward=False)
+    return SlicingReport(sp.limit, tuple((lab, sizes[lab], w) for lab, w in
+                                         zip(s.labels, s.widths)),
+                         s.count, s.cost.flops, sp.unsliced.flops, s.cost.peak,
+                         sp.unsliced.peak, s.cost.live, s.cost.held, s.finder, back)
 
 
 @dataclass(frozen=True)

@@ -313,6 +313,13 @@ class Backend:
                                         + (1,) * (ndim - lead - len(bshape))))
         return x[tuple(out)]
 
+    def add_region(self, target, index, value):
+        """``target[index] += value`` for a basic ``index`` (slices), in place where the
+        library allows; returns the array holding the sum (a sliced contraction adds each
+        slice's result into its region). Generic: ``__setitem__`` of the sum."""
+        target[index] = self.add(target[index], value)
+        return target
+
     def store(self, out, x, casting="unsafe"):
         """Write ``x`` into array ``out`` (numpy's ``out=``), cast under ``casting``."""
         if casting != "unsafe" and not self.can_cast(x.dtype, out.dtype, casting):

@@ -194,6 +194,11 @@ class NumpyBackend(Backend):
             out[index] = g  # basic indexing never selects an element twice
         return out
 
+    def add_region(self, target, index, value):
+        region = target[index + (Ellipsis,)]  # a view (also of a 0-d array): no temporary
+        np.add(region, value, out=region)
+        return target
+
     def getitem(self, x, index):
         return np.asarray(x)[index]
 

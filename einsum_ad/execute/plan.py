@@ -11,8 +11,10 @@ intermediates, so no per-call work but the array operations remains.
 
 from __future__ import annotations
 
+import hashlib
 import operator
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -23,9 +25,9 @@ from .. import backend as _backend
 from ..spec import Spec, adjoint, label_sizes
 from .lowering import Spread, lower
 
-__all__ = ["Plan", "Step", "StepAdjoint", "plan", "run", "contract", "plan_cache_info",
-           "clear_plan_cache", "set_plan_cache_size", "spread_lowering", "optimize_key",
-           "OPTIMIZER_NAMES"]
+__all__ = ["Plan", "Step", "StepAdjoint", "Sliced", "plan", "run", "contract",
+           "plan_cache_info", "clear_plan_cache", "set_plan_cache_size", "spread_lowering",
+           "optimize_key", "OPTIMIZER_NAMES", "path_steps"]
 
 
 @dataclass(frozen=True)
@@ -174,18 +176,83 @@ class _ByIdentity:
         return f"<optimizer {type(self.obj).__name__} at {id(self.obj):#x}>"
 
 
+class _Reusable(_ByIdentity):
+    """The key of a cotengra ``ReusableHyperOptimizer``: by its own hash, not its identity.
+
+    cotengra files a contraction under the hash of the contraction (inputs, output, sizes,
+    which the plan key already holds as spec and shapes) made with the optimizer's
+    path-relevant options; two such optimizers with equal options and the same cache
+    directory give the same answers, so they share plans: a reusable optimizer made afresh
+    for every call (``optimize=ReusableHyperOptimizer(directory=...)``) hits the plan cache.
+    """
+
+    __slots__ = ("token",)
+
+    def __init__(self, obj, token):
+        self.obj = obj
+        self.token = token
+
+    def __eq__(self, other):
+        return isinstance(other, _Reusable) and other.token == self.token
+
+    def __hash__(self):
+        return hash(self.token)
+
+    def __repr__(self):
+        return f"<ReusableHyperOptimizer {self.token[1][:12]}>"
+
+
+# a reusable optimizer's token, computed once per object (its options are fixed at birth)
+_TOKENS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _reusable_token(obj):
+    try:
+        return _TOKENS[obj]
+    except (KeyError, TypeError):
+        pass
+    opts = obj.auto_hash_path_relevant_opts()
+    where = getattr(getattr(obj, "_cache", None), "_path", None)
+    token = (type(obj).__name__, opts, str(where), getattr(obj, "_hash_method", None))
+    token = token[:1] + (hashlib.sha1(repr(token).encode()).hexdigest(),)
+    try:
+        _TOKENS[obj] = token
+    except TypeError:  # not weak-referenceable: hashed again next time
+        pass
+    return token
+
+
+@dataclass(frozen=True)
+class Sliced:
+    """The plan-cache key of a contraction that may be sliced (``execute.slicing``).
+
+    ``base`` is the optimizer's key (as :func:`optimize_key` makes it), ``limit`` the
+    validated ``memory_limit`` (None, a number of elements, ``("bytes", n)`` or
+    ``"max_input"``; see ``slicing.limit_key``). A cotengra optimizer or tree is always
+    wrapped in one, so that a slicing it found is kept.
+    """
+
+    base: object
+    limit: object = None
+
+    def __repr__(self):
+        return f"Sliced({self.base!r}, memory_limit={self.limit!r})"
+
+
 def optimize_key(optimize):
     """The one validation of einsum's ``optimize=``, and its plan-cache key.
 
     Accepted: an opt_einsum optimizer name (one of :data:`OPTIMIZER_NAMES`), ``True``
     (``"auto"``), ``False`` or None (one n-ary step, as numpy's default), an explicit path
     (a list of tuples of positions, optionally led by ``"einsum_path"`` as numpy's
-    ``einsum_path`` returns it), or any ``opt_einsum.paths.PathOptimizer`` instance
-    (``opt_einsum.RandomGreedy(...)``, cotengra's ``HyperOptimizer`` and
-    ``ReusableHyperOptimizer``). Keys: the name, ``False``, ``("path", ((0, 1), ...))``, or
-    the optimizer object itself by identity: a plan is made once per (spec, shapes, dtypes,
-    optimizer, backend), so an optimizer instance is asked once per contraction signature
-    and its answer reused.
+    ``einsum_path`` returns it), any ``opt_einsum.paths.PathOptimizer`` instance
+    (``opt_einsum.RandomGreedy(...)``), or cotengra's ``HyperOptimizer``,
+    ``ReusableHyperOptimizer`` or ``ContractionTree``. Keys: the name, ``False``,
+    ``("path", ((0, 1), ...))``, or the optimizer object itself by identity: a plan is made
+    once per (spec, shapes, dtypes, optimizer, backend), so an optimizer instance is asked
+    once per contraction signature and its answer reused. A cotengra object's key is a
+    :class:`Sliced` one (its slicing, when it found one, is kept); a
+    ``ReusableHyperOptimizer`` is keyed by its own hash rather than its identity.
 
     Raises:
         ValueError: an unknown name (the valid ones are listed, sorted) or a malformed path.
@@ -201,8 +268,8 @@ def optimize_key(optimize):
         return "auto"
     if optimize is False or optimize is None:
         return False
-    if optimize.__class__ is _ByIdentity or (optimize.__class__ is tuple and optimize
-                                             and optimize[0] == "path"):
+    if optimize.__class__ in (_ByIdentity, _Reusable, Sliced) or (
+            optimize.__class__ is tuple and optimize and optimize[0] == "path"):
         return optimize  # a key already
     if isinstance(optimize, (list, tuple)):
         path = list(optimize)
@@ -213,7 +280,11 @@ def optimize_key(optimize):
         except TypeError:
             raise ValueError(f"einsum: an explicit path is a list of tuples of operand "
                              f"positions, got {optimize!r}") from None
-    if isinstance(optimize, opt_einsum.paths.PathOptimizer) or _is_contraction_tree(optimize):
+    if is_cotengra(optimize):
+        if hasattr(optimize, "auto_hash_path_relevant_opts"):
+            return Sliced(_Reusable(optimize, _reusable_token(optimize)))
+        return Sliced(_ByIdentity(optimize))
+    if isinstance(optimize, opt_einsum.paths.PathOptimizer):
         return _ByIdentity(optimize)
     raise TypeError(
         f"einsum: optimize must be an optimizer name, True/False, an explicit path or an "
@@ -224,6 +295,14 @@ def optimize_key(optimize):
 def _is_contraction_tree(obj) -> bool:
     """A cotengra ContractionTree (recognised without importing cotengra)."""
     return type(obj).__name__ == "ContractionTree" and hasattr(obj, "get_path")
+
+
+def is_cotengra(obj) -> bool:
+    """A cotengra ``ContractionTree`` or an optimizer with ``search`` (``HyperOptimizer``,
+    ``ReusableHyperOptimizer``): one whose trees may carry a slicing. Recognised without
+    importing cotengra."""
+    top = (type(obj).__module__ or "").split(".")[0]
+    return top == "cotengra" and (_is_contraction_tree(obj) or hasattr(obj, "search"))
 
 
 def _check_path(path, n):
@@ -260,36 +339,46 @@ def plan(spec: Spec, shapes, dtypes=(), optimize="auto", bk=None) -> Plan:
     return result
 
 
-def _build_plan(spec: Spec, shapes, opt, bk, dtypes) -> Plan:
+def choose_path(spec: Spec, shapes, opt, bk) -> list:
+    """The contraction path (lists of operand positions) that optimizer key ``opt`` gives
+    for ``spec`` on ``shapes`` (a cotengra tree's path without its slicing)."""
     n = len(spec.inputs)
     if n == 1:
-        path = [(0,)]
-    elif opt is False and bk.einsum is None:  # no n-ary einsum: pairwise, left to right
-        path = [(0, 1)] * (n - 1)
-    elif opt is False:
-        path = [tuple(range(n))]
-    elif isinstance(opt, tuple):
+        return [(0,)]
+    if opt is False and bk.einsum is None:  # no n-ary einsum: pairwise, left to right
+        return [(0, 1)] * (n - 1)
+    if opt is False:
+        return [tuple(range(n))]
+    if isinstance(opt, tuple):
         path = [tuple(p) for p in opt[1]]
         _check_path(path, n)
-    elif isinstance(opt, _ByIdentity) and _is_contraction_tree(opt.obj):
+        return path
+    if isinstance(opt, _ByIdentity) and _is_contraction_tree(opt.obj):
         path = [tuple(p) for p in opt.obj.get_path()]
         _check_path(path, n)
-    else:
-        if opt.__class__ is str and opt not in _NAMES:
-            optimize_key(opt)  # raises, naming the valid names
-        how = opt.obj if isinstance(opt, _ByIdentity) else opt
-        path, _ = opt_einsum.contract_path(str(spec), *shapes, shapes=True, optimize=how)
+        return path
+    if opt.__class__ is str and opt not in _NAMES:
+        optimize_key(opt)  # raises, naming the valid names
+    if opt.__class__ is Sliced:
+        raise TypeError("einsum: a sliced contraction's plan is made by "
+                        "einsum_ad.execute.slicing.sliced_plan, not plan()")
+    how = opt.obj if isinstance(opt, _ByIdentity) else opt
+    path, _ = opt_einsum.contract_path(str(spec), *shapes, shapes=True, optimize=how)
+    return [tuple(p) for p in path]
+
+
+def path_steps(spec: Spec, path):
+    """Each step of ``path`` as (sorted positions, input subscripts, output subscripts,
+    ids of what it reads): operand i < n, step j's result n + j. The last step's output
+    is the spec's; an intermediate keeps the labels still needed."""
+    n = len(spec.inputs)
     subs = list(spec.inputs)
     ids = list(range(n))
-    sizes = label_sizes(spec, shapes)
-    # the dtype of every value (operand i, then step j's result n + j), when known
-    vdt = list(dtypes) if len(dtypes) == n else None
-    steps = []
+    out_steps = []
     for i, positions in enumerate(path):
         positions = tuple(sorted(positions))
-        ins = [subs[p] for p in positions]
+        ins = tuple(subs[p] for p in positions)
         args = tuple(ids[p] for p in positions)
-        step_dts = () if vdt is None else tuple(vdt[a] for a in args)
         for p in reversed(positions):
             del subs[p], ids[p]
         ids.append(n + i)
@@ -299,7 +388,20 @@ def _build_plan(spec: Spec, shapes, opt, bk, dtypes) -> Plan:
             keep = set(spec.output).union(*subs)
             out = "".join(lab for lab in dict.fromkeys("".join(ins)) if lab in keep)
         subs.append(out)
-        steps.append(_make_step(positions, Spec(tuple(ins), out), args, sizes, bk, step_dts))
+        out_steps.append((positions, ins, out, args))
+    return out_steps
+
+
+def _build_plan(spec: Spec, shapes, opt, bk, dtypes) -> Plan:
+    n = len(spec.inputs)
+    path = choose_path(spec, shapes, opt, bk)
+    sizes = label_sizes(spec, shapes)
+    # the dtype of every value (operand i, then step j's result n + j), when known
+    vdt = list(dtypes) if len(dtypes) == n else None
+    steps = []
+    for positions, ins, out, args in path_steps(spec, path):
+        step_dts = () if vdt is None else tuple(vdt[a] for a in args)
+        steps.append(_make_step(positions, Spec(ins, out), args, sizes, bk, step_dts))
         if vdt is not None:
             vdt.append(step_dts[0] if len(set(step_dts)) == 1 else bk.result_type(*step_dts))
     return Plan(spec, shapes, tuple(steps), bk)
@@ -362,4 +464,4 @@ def contract(spec: Spec, *arrays, optimize="auto"):
     steps = p.steps
     if len(steps) == 1:
         return steps[0].run(*arrays)
-    return run(p, arrays)[0]
+    return run(p, arrays, keep=())[0]  # each step result let go once read, not held to the end

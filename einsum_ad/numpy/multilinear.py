@@ -18,7 +18,7 @@ import operator
 
 from .. import rules
 from ..core import Tracer
-from ..execute import OPTIMIZER_NAMES, optimize_key
+from ..execute import OPTIMIZER_NAMES, optimize_key, sliced_key
 from ..rules import conj_p
 from ..spec import normalize, parse
 from ._args import (
@@ -85,7 +85,7 @@ def _remember_spec(subscripts, ops, spec):
 
 
 def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize="auto",
-           checkpoint=False):
+           checkpoint=False, memory_limit=None, executor=None):
     """Evaluate an Einstein summation; a drop-in for :func:`numpy.einsum`, and differentiable.
 
     Accepts explicit (``"ij,jk->ik"``) and implicit (``"ij,jk"``) subscripts, ``...``
@@ -109,6 +109,17 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
         checkpoint: when differentiated, keep no intermediate of the contraction for the
             backward pass but recompute them there (less memory, one more forward);
             the gradients are identical.
+        memory_limit: no intermediate of more than this many elements (opt_einsum's
+            meaning; ``"max_input"``: the largest operand's size), or bytes of the result's
+            dtype as a string (``"2GiB"``, ``"512MB"``). Reached by the path and, where it
+            cannot, by slicing: the contraction is split over a few labels and the slices
+            summed (or, for output labels, placed); the backward recomputes each slice and
+            accumulates the cotangents slice by slice (see ``einsum_ad.execute.slicing``).
+            A limit no slicing reaches raises ValueError naming the smallest feasible one.
+        executor: a ``concurrent.futures``-style executor (``submit``; a
+            ``distributed.Client`` too) the slices are mapped over, forward and backward
+            (each of its workers holds one slice's intermediates at a time). Traced
+            operands (higher derivatives) are contracted here, slice by slice.
 
     Returns:
         A numpy array (a numpy scalar for a 0-d result) on plain inputs, or a traced value.
@@ -122,12 +133,21 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
         12.0
         >>> ea.einsum("i,i->i", np.ones(2), np.ones(2), dtype=np.float32, casting="same_kind")
         array([1., 1.], dtype=float32)
+        >>> x = np.ones((64, 64))
+        >>> ea.einsum("ij,jk,kl->il", x, x, x, memory_limit=1024)[0, 0]  # 4 slices of 16x64
+        np.float64(4096.0)
     """
     if optimize.__class__ is not str or optimize not in _OPTIMIZER_NAMES:
         optimize = optimize_key(optimize)  # the one validation of optimize=, as a cache key
+    if memory_limit is not None or executor is not None:
+        optimize = sliced_key(optimize, memory_limit)
+        if executor is not None and not callable(getattr(executor, "submit", None)):
+            raise TypeError(f"einsum: executor must have a submit(fn, *args) method (a "
+                            f"concurrent.futures Executor or a distributed.Client), got "
+                            f"{type(executor).__name__}")
     first = operands[0] if operands else None
     if (first.__class__ is str and dtype is None and out is None and order == "K"
-            and casting == "safe"):
+            and casting == "safe" and executor is None):
         # the hot path: string subscripts on arrays whose spec was met before
         traced, key, bk = False, [first], None
         for o in operands[1:]:
@@ -166,7 +186,8 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
     if out is not None and traced:
         raise TypeError("einsum: out= cannot be used with traced operands (the result of a "
                         "differentiated computation is a new value)")
-    res = rules.einsum_p(*ops, spec=spec, optimize=optimize, checkpoint=bool(checkpoint))
+    res = rules.einsum_p(*ops, spec=spec, optimize=optimize, checkpoint=bool(checkpoint),
+                         **({} if executor is None else {"executor": executor}))
     if traced:
         return res
     if out is not None:

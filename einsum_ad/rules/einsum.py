@@ -9,6 +9,13 @@ trace, so the backward pass (made of einsum nodes) can be differentiated again. 
 is multilinearity: one einsum per operand with a tangent. ``spread`` (broadcasting along
 labels an operand alone has, writing onto diagonals) is the generic rule's fix-up, a
 primitive of its own whose transpose is a one-operand einsum.
+
+A sliced node (``optimize`` a ``Sliced`` key: ``memory_limit=``, or a cotengra optimizer;
+``execute/slicing.py``) is linear in each slice: its backward takes one slice of the
+operands and of the output cotangent at a time, runs the same backward program on it
+(the forward of that slice recomputed, its intermediates held only while it runs), and
+adds each operand's cotangent into the slice's region. On traced operands each slice is
+made of einsum nodes, ``getitem``, ``add`` and ``concatenate`` of the outer trace.
 """
 
 from __future__ import annotations
@@ -16,13 +23,22 @@ from __future__ import annotations
 from .. import backend as _backend
 from .. import execute as _execute
 from ..core import Primitive, Tracer, unwrap
+from ..execute import slicing as _slicing
 from ..spec import Spec, normalize, parse, relabel, symbol, transpose_of_spread
 from .linear import add_p
+from .structural import concatenate_p, getitem_p, scatter_add_p
 
 __all__ = ["einsum_p", "spread_p", "einsum_str", "mul"]
 
+_Sliced = _execute.Sliced
 
-def _einsum_impl(*operands, spec, optimize="auto", checkpoint=False):
+
+def _einsum_impl(*operands, spec, optimize="auto", checkpoint=False, executor=None):
+    if optimize.__class__ is _Sliced:
+        sp = _slicing.sliced_plan(spec, [a.shape for a in operands],
+                                  [a.dtype for a in operands], optimize,
+                                  _backend.of(operands[0]) if operands else None)
+        return _slicing.contract_sliced(sp, operands, executor)
     return _execute.contract(spec, *operands, optimize=optimize)
 
 
@@ -88,14 +104,16 @@ def _needs(p, n, argnums):
 
 @einsum_p.def_fwd_vjp
 def _einsum_fwd_vjp(args, params, argnums):
+    opt = params.get("optimize", "auto")
+    if opt.__class__ is _Sliced:
+        return _sliced_fwd_vjp(args, params, argnums)
     shapes, dtypes, plain = [], [], True
     for a in args:
         if isinstance(a, Tracer):
             plain = False
         shapes.append(a.shape)
         dtypes.append(a.dtype)
-    p = _execute.plan(params["spec"], shapes, dtypes, params.get("optimize", "auto"),
-                      _backend.of(unwrap(args[0])))
+    p = _execute.plan(params["spec"], shapes, dtypes, opt, _backend.of(unwrap(args[0])))
     n = len(args)
     read, keep, program = p.memo.get(argnums) or _needs(p, n, argnums)
     steps = p.steps
@@ -150,6 +168,116 @@ def _einsum_fwd_vjp(args, params, argnums):
         return tuple(cts)
 
     return ans, vjp_one_step
+
+
+# ------------------------------------------------------------------ sliced node
+
+
+def _getitem(x, index):
+    """One slice of a value: a view of a plain array, a ``getitem`` node of a traced one."""
+    if isinstance(x, Tracer):
+        return getitem_p(x, index=index)
+    return _backend.of(x).getitem(x, index)
+
+
+class _Assembly:
+    """An array built from slices of traced (or mixed) values, with primitives only: the
+    values of one region are added, and the regions joined by ``concatenate`` (or, where
+    a sliced label repeats in the array, placed by ``scatter_add`` onto its diagonal
+    blocks and added)."""
+
+    def __init__(self, s, axes, shape):
+        self.s, self.axes, self.shape = s, axes, tuple(shape)
+        self.parts = {}
+
+    def add(self, chunk, value):
+        key = self.s.region(self.axes, chunk)
+        prev = self.parts.get(key)
+        if prev is None:
+            self.parts[key] = (self.s.index(self.axes, len(self.shape), chunk), value)
+        else:
+            self.parts[key] = (prev[0], add_p(prev[1], value))
+
+    def result(self):
+        parts = self.parts
+        if not self.axes:
+            return parts[()][1]
+        positions = [i for _, i in self.axes]
+        if len(set(positions)) == len(positions):  # the regions tile the array
+            return self._join((), 0)
+        total = None
+        for index, value in parts.values():
+            placed = scatter_add_p(value, index=index, shape=self.shape)
+            total = placed if total is None else add_p(total, placed)
+        return total
+
+    def _join(self, key, depth):
+        if depth == len(self.axes):
+            return self.parts[key][1]
+        axis, i = self.axes[depth]
+        pieces = [self._join(key + (c,), depth + 1) for c in range(self.s.counts[i])]
+        return pieces[0] if len(pieces) == 1 else concatenate_p(*pieces, axis=axis)
+
+
+def _slice_vjp(spec, key, argnums, g, *operands):
+    """One slice's backward, the task an executor runs: the slice's forward recomputed
+    along path ``key`` and the plan's backward program run on cotangent ``g``."""
+    _, f = _einsum_fwd_vjp(list(operands), {"spec": spec, "optimize": key}, argnums)
+    return f(g)
+
+
+def _sliced_fwd_vjp(args, params, argnums):
+    spec = params["spec"]
+    plain = not any(isinstance(a, Tracer) for a in args)
+    shapes = [a.shape for a in args]
+    bk = _backend.of(unwrap(args[0]))
+    sp = _slicing.sliced_plan(spec, shapes, [a.dtype for a in args], params["optimize"], bk)
+    executor = params.get("executor")
+    inner = {"spec": spec, "optimize": ("path", sp.path)}
+    fwd = sp.forward
+    if fwd.count == 1 and executor is None and _slicing.backward_slicing(sp).count == 1:
+        return _einsum_fwd_vjp(args, inner, argnums)  # nothing to slice: the plain node
+    out_shape = _slicing.output_shape(sp)
+    if plain:
+        ans = _slicing.contract_sliced(sp, args, executor)
+    else:  # each slice's steps are nodes of the outer trace
+        acc = _Assembly(fwd, fwd.output, out_shape)
+        for chunk, ops in zip(fwd.chunks(), fwd.each(args, _getitem)):
+            acc.add(chunk, _execute.run(fwd.inner, ops, step_fn=_step, keep=())[0])
+        ans = acc.result()
+    held = list(args)  # every slice of the backward is recomputed from the operands
+
+    def vjp(g):
+        s = _slicing.backward_slicing(sp)
+        fast = plain and not isinstance(g, Tracer)
+        if fast:
+            accs = [_slicing.Accumulator(s, s.operands[k], shapes[k], bk) for k in argnums]
+        else:
+            accs = [_Assembly(s, s.operands[k], shapes[k]) for k in argnums]
+        ndim = len(out_shape)
+        out_axes = s.output
+        chunks = s.chunks()
+        grads = (g if not out_axes else _getitem(g, s.index(out_axes, ndim, c))
+                 for c in s.chunks())
+        if fast and executor is not None:
+            mapper = _slicing.Mapper(executor)
+            shared = [mapper.share(x) if not axes else x for x, axes in zip(held, s.operands)]
+            if not out_axes:
+                g = mapper.share(g)
+                grads = (g for _ in s.chunks())
+            key = ("path", sp.path)
+            results = mapper.map(_slice_vjp, ((spec, key, argnums, gc, *ops) for gc, ops in
+                                              zip(grads, s.each(shared, bk.getitem))))
+        else:
+            results = (_einsum_fwd_vjp(ops, inner, argnums)[1](gc)
+                       for gc, ops in zip(grads, s.each(held, _getitem)))
+        for chunk, cts in zip(chunks, results):
+            for acc, c in zip(accs, cts):
+                acc.add(chunk, c)
+            cts = None
+        return tuple(acc.result() for acc in accs)
+
+    return ans, vjp
 
 
 @einsum_p.def_jvp
