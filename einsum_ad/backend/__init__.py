@@ -36,7 +36,11 @@ _MODULES = {"numpy": "numpy", "torch": "torch", "cupy": "cupy", "dask": "dask",
             "array_api_strict": "array_api"}
 _BACKENDS: dict = {}  # name -> Backend, for every backend made so far
 _LOCK = threading.Lock()
-_KINDS: dict = {}  # (dtype type, dtype object) -> kind letter
+_KINDS: dict = {}  # dtype object -> kind letter (the hot paths read it directly)
+# libraries whose dtypes hash like NumPy's but warn when compared with them: never keys of
+# _KINDS, so that a NumPy dtype's lookup never meets one (under warnings-as-errors it
+# raised in an unrelated NumPy call after an array-api-strict array had been seen)
+_UNCACHED_DTYPES = frozenset({"array_api_strict"})
 
 
 def register(backend: Backend, *types) -> Backend:
@@ -243,11 +247,8 @@ def dtype_name(dtype) -> str:
 def kind(dtype) -> str:
     """The kind of a dtype of any backend: ``"b"`` bool, ``"i"`` signed, ``"u"`` unsigned
     integer, ``"f"`` real floating, ``"c"`` complex floating, ``"O"`` anything else."""
-    # keyed by (type, dtype): dtypes of two libraries may hash alike, and comparing them
-    # (array-api-strict's with NumPy's) warns; the types differ first
-    key = (dtype.__class__, dtype)
     try:
-        return _KINDS[key]
+        return _KINDS[dtype]
     except (KeyError, TypeError):
         pass
     for b in (_NUMPY,) + tuple(v for v in _BACKENDS.values() if v is not _NUMPY):
@@ -256,8 +257,10 @@ def kind(dtype) -> str:
             break
     else:
         k = "O"
+    if (dtype.__class__.__module__ or "").split(".")[0] in _UNCACHED_DTYPES:
+        return k
     try:
-        _KINDS[key] = k
+        _KINDS[dtype] = k
     except TypeError:
         pass
     return k
