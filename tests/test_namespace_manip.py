@@ -4,31 +4,9 @@ backend), then signatures, dtypes and errors."""
 
 import numpy as np
 import pytest
+from _strict_backends import BACKENDS, _np, _on, _xp, array_api_strict  # noqa: F401
 
 import einsum_ad as ea
-from einsum_ad import backend as B
-
-try:
-    import array_api_strict
-except ImportError:  # only NumPy then
-    array_api_strict = None
-
-BACKENDS = ["numpy"] + (["array_api_strict"] if array_api_strict is not None else [])
-
-
-def _xp(name):
-    return np if name == "numpy" else array_api_strict
-
-
-def _on(name, x):
-    if name == "numpy" or not isinstance(x, np.ndarray):
-        return x
-    return array_api_strict.asarray(x)
-
-
-def _np(x):
-    b = B.of(x)
-    return np.asarray(x if b is None else b.to_numpy(x))
 
 
 def _r(*shape, seed=0):
