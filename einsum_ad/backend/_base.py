@@ -116,6 +116,33 @@ class Backend:
         """Whether ``x`` is an array of this library (not merely of one of its modules)."""
         return hasattr(x, "shape") and hasattr(x, "dtype")
 
+    # ------------------------------------------------------------------ bound steps
+    #
+    # A planned step permutes and reshapes by the same axes and shapes on every call: the
+    # lowering binds them once. A library whose arrays have the methods binds them without
+    # a Python frame (``operator.methodcaller``); this generic form wraps the function.
+
+    def permuter(self, axes):
+        """A one-argument callable: ``permute_dims(x, axes)`` for this fixed ``axes``."""
+        permute, axes = self.permute_dims, tuple(axes)
+        return lambda x: permute(x, axes)
+
+    def reshaper(self, shape):
+        """A one-argument callable: ``reshape(x, shape)`` for this fixed ``shape``."""
+        reshape, shape = self.reshape, tuple(shape)
+        return lambda x: reshape(x, shape)
+
+    def transposer(self):
+        """A one-argument callable: ``matrix_transpose(x)`` (the last two axes swapped)."""
+        return self.matrix_transpose
+
+    def summer(self, axes, dtype=None):
+        """A one-argument callable: ``sum(x, axis=axes)`` in ``x``'s own dtype (never the
+        wider integer a library may sum small integers in); ``dtype``, the dtype the step
+        expects when known, lets a library drop the ``dtype=`` it does not need."""
+        total, axes = self.sum, tuple(axes)
+        return lambda x: total(x, axis=axes, dtype=x.dtype)
+
     # ------------------------------------------------------------------ dtypes
 
     def dtype(self, spec):

@@ -31,6 +31,7 @@ events, so ``finish`` and ``quiet`` do nothing.
 from __future__ import annotations
 
 import contextlib
+from operator import methodcaller
 
 import cupy
 import cupyx
@@ -94,6 +95,16 @@ class CupyBackend(Backend):
         self.where = cupy.where
         self.result_type = np.result_type
         self.finfo, self.iinfo = np.finfo, np.iinfo
+
+    # bound steps: CuPy's array methods, as NumPy's
+    def permuter(self, axes):
+        return methodcaller("transpose", tuple(axes))
+
+    def reshaper(self, shape):
+        return methodcaller("reshape", tuple(shape))
+
+    def transposer(self):
+        return methodcaller("swapaxes", -1, -2)
 
     def owns(self, x) -> bool:
         return isinstance(x, cupy.ndarray)

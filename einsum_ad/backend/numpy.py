@@ -13,6 +13,8 @@ when SciPy is installed (``numpy.linalg`` has none).
 
 from __future__ import annotations
 
+from operator import methodcaller
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -30,6 +32,9 @@ def _strided(x, shape, strides, writeable=False):
     if not writeable:
         y.flags.writeable = False
     return y
+
+
+_SWAP_LAST = methodcaller("swapaxes", -1, -2)
 
 
 class NumpyBackend(Backend):
@@ -61,6 +66,23 @@ class NumpyBackend(Backend):
 
     def owns(self, x) -> bool:
         return isinstance(x, (np.ndarray, np.generic))
+
+    # bound steps: the arrays' own methods, called without a Python frame between
+    def permuter(self, axes):
+        return methodcaller("transpose", tuple(axes))
+
+    def reshaper(self, shape):
+        return methodcaller("reshape", tuple(shape))
+
+    def transposer(self):
+        return _SWAP_LAST
+
+    def summer(self, axes, dtype=None):
+        # a floating or complex sum keeps the operand's dtype by itself: no dtype= to pass,
+        # so whatever dtype arrives is kept (integers would widen: they pass their own)
+        if dtype is None or np.dtype(dtype).kind not in "fc":
+            return super().summer(axes)
+        return methodcaller("sum", axis=tuple(axes))
 
     # ------------------------------------------------------------------ dtypes
 

@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from operator import attrgetter, methodcaller
 
 import numpy as np
 import torch
@@ -211,6 +212,16 @@ class TorchBackend(Backend):
                         ("isinf", torch.isinf), ("logical_not", torch.logical_not),
                         ("real", torch.real), ("conj", torch.conj_physical)):
             setattr(self, std, fn)
+
+    # bound steps: the tensor's methods, called without a Python frame between
+    def permuter(self, axes):
+        return methodcaller("permute", tuple(axes))
+
+    def reshaper(self, shape):
+        return methodcaller("reshape", tuple(shape))
+
+    def transposer(self):
+        return attrgetter("mT")
 
     def owns(self, x) -> bool:
         return isinstance(x, _Tensor)

@@ -46,9 +46,10 @@ _SUM_SPLIT_MIN = 1 << 20
 
 class _Prep:
     """Cast to the step's dtype, take diagonals of repeated labels, then sum the labels no
-    one else needs."""
+    one else needs (in the step's dtype ``dtype`` when known, else the operand's: numpy's
+    einsum, where int8 next to int64 must not wrap and a sum of int8 stays int8)."""
 
-    __slots__ = ("groups", "axes", "labels", "cast", "bk")
+    __slots__ = ("groups", "axes", "labels", "cast", "bk", "_sum")
 
     def __init__(self, sub: str, keep, bk, dtype=None, cast=None):
         uniq = list(dict.fromkeys(sub))
@@ -59,20 +60,19 @@ class _Prep:
         self.labels = [u for u in uniq if u in keep]
         self.cast = cast  # the step's dtype when this operand has another one, else None
         self.bk = bk
+        self._sum = bk.summer(self.axes, cast if cast is not None else dtype) \
+            if self.axes else None
 
     @property
     def noop(self) -> bool:
         return self.groups is None and not self.axes and self.cast is None
 
     def __call__(self, x):
-        bk = self.bk
         if self.cast is not None:
-            x = bk.astype(x, self.cast)
+            x = self.bk.astype(x, self.cast)
         if self.groups is not None:
-            x = bk.diagonal(x, self.groups)
-        if self.axes:
-            x = bk.sum(x, axis=self.axes, dtype=x.dtype)
-        return x
+            x = self.bk.diagonal(x, self.groups)
+        return x if self._sum is None else self._sum(x)
 
 
 def _perm(src, dst):
@@ -92,17 +92,19 @@ def _casts(bk, dtypes):
 class Unary:
     """A one-operand step: diagonal views, a sum over dropped labels, a transpose."""
 
-    __slots__ = ("prep", "perm", "kind", "permute")
+    __slots__ = ("prep", "perm", "kind", "_prep", "_permute")
 
     def __init__(self, spec: Spec, shapes, bk, dtypes=()):
-        self.prep = _Prep(spec.inputs[0], set(spec.output), bk)
+        self.prep = _Prep(spec.inputs[0], set(spec.output), bk, dtypes[0] if dtypes else None)
         self.perm = _perm(self.prep.labels, spec.output)
         self.kind = "reduction" if self.prep.axes else "transpose/view"
-        self.permute = bk.permute_dims
+        self._prep = None if self.prep.noop else self.prep
+        self._permute = None if self.perm is None else bk.permuter(self.perm)
 
     def __call__(self, x):
-        x = self.prep(x)
-        return x if self.perm is None else self.permute(x, self.perm)
+        if self._prep is not None:
+            x = self._prep(x)
+        return x if self._permute is None else self._permute(x)
 
 
 class Pairwise:
@@ -110,20 +112,34 @@ class Pairwise:
 
     __slots__ = ("prep_a", "prep_b", "mode", "kind", "perm_a", "perm_b", "shape_a",
                  "shape_b", "t_a", "t_b", "swap", "shape_r", "perm_r", "local", "sum0",
-                 "any_prep", "bk", "permute", "reshape", "matmul", "mT", "multiply", "sum",
-                 "einsum", "out_shape")
+                 "any_prep", "bk", "matmul", "multiply", "sum", "einsum", "out_shape",
+                 "_pa", "_ra", "_ta", "_pb", "_rb", "_tb", "_rr", "_pr")
 
     def __init__(self, spec: Spec, shapes, bk, dtypes=()):
+        self.t_a = self.t_b = self.swap = self.sum0 = False
+        self.perm_a = self.perm_b = self.shape_a = self.shape_b = None
+        self.shape_r = self.perm_r = self.local = None
+        self._plan(spec, shapes, bk, dtypes)
+        # the step's fixed permutes, reshapes and transposes, bound once (see
+        # Backend.permuter): what __call__ applies, in this order, to a, to b, to the result
+        bind = lambda f, arg: None if arg is None else f(arg)
+        self._pa, self._pb = bind(bk.permuter, self.perm_a), bind(bk.permuter, self.perm_b)
+        self._ra, self._rb = bind(bk.reshaper, self.shape_a), bind(bk.reshaper, self.shape_b)
+        self._ta = bk.transposer() if self.t_a else None
+        self._tb = bk.transposer() if self.t_b else None
+        self._rr, self._pr = bind(bk.reshaper, self.shape_r), bind(bk.permuter, self.perm_r)
+
+    def _plan(self, spec: Spec, shapes, bk, dtypes):
         sa, sb = spec.inputs
         out = spec.output
         sizes = label_sizes(spec, shapes)
         _, (cast_a, cast_b) = _casts(bk, tuple(dtypes)) if dtypes else (None, (None, None))
-        self.prep_a = _Prep(sa, set(sb) | set(out), bk, cast=cast_a)
-        self.prep_b = _Prep(sb, set(sa) | set(out), bk, cast=cast_b)
+        da, db = (dtypes[0], dtypes[1]) if len(dtypes) == 2 else (None, None)
+        self.prep_a = _Prep(sa, set(sb) | set(out), bk, da, cast=cast_a)
+        self.prep_b = _Prep(sb, set(sa) | set(out), bk, db, cast=cast_b)
         self.any_prep = not (self.prep_a.noop and self.prep_b.noop)  # checked once per call
         self.bk = bk
-        self.permute, self.reshape, self.matmul = bk.permute_dims, bk.reshape, bk.matmul
-        self.mT, self.multiply, self.sum = bk.matrix_transpose, bk.multiply, bk.sum
+        self.matmul, self.multiply, self.sum = bk.matmul, bk.multiply, bk.sum
         self.einsum = bk.einsum
         la, lb = self.prep_a.labels, self.prep_b.labels
         batch = [lab for lab in out if lab in la and lab in lb]
@@ -292,36 +308,36 @@ class Pairwise:
                 b = self.prep_b(b)
         mode = self.mode
         if mode == "gemm":
-            if self.perm_a is not None:
-                a = self.permute(a, self.perm_a)
-            if self.shape_a is not None:
-                a = self.reshape(a, self.shape_a)
-            if self.t_a:
-                a = self.mT(a)
-            if self.perm_b is not None:
-                b = self.permute(b, self.perm_b)
-            if self.shape_b is not None:
-                b = self.reshape(b, self.shape_b)
-            if self.t_b:
-                b = self.mT(b)
+            if self._pa is not None:
+                a = self._pa(a)
+            if self._ra is not None:
+                a = self._ra(a)
+            if self._ta is not None:
+                a = self._ta(a)
+            if self._pb is not None:
+                b = self._pb(b)
+            if self._rb is not None:
+                b = self._rb(b)
+            if self._tb is not None:
+                b = self._tb(b)
             if out is None:
                 r = self.matmul(b, a) if self.swap else self.matmul(a, b)
             else:
                 r = self.matmul(b, a, out=out) if self.swap else self.matmul(a, b, out=out)
             if self.sum0:
                 r = self.sum(r, axis=0, dtype=r.dtype)
-            if self.shape_r is not None:
-                r = self.reshape(r, self.shape_r)
-            return r if self.perm_r is None else self.permute(r, self.perm_r)
+            if self._rr is not None:
+                r = self._rr(r)
+            return r if self._pr is None else self._pr(r)
         if mode == "mul":
-            if self.perm_a is not None:
-                a = self.permute(a, self.perm_a)
-            if self.perm_b is not None:
-                b = self.permute(b, self.perm_b)
-            if self.shape_a is not None:
-                a = self.reshape(a, self.shape_a)
-            if self.shape_b is not None:
-                b = self.reshape(b, self.shape_b)
+            if self._pa is not None:
+                a = self._pa(a)
+            if self._pb is not None:
+                b = self._pb(b)
+            if self._ra is not None:
+                a = self._ra(a)
+            if self._rb is not None:
+                b = self._rb(b)
             return self.multiply(a, b) if out is None else self.multiply(a, b, out=out)
         return self.einsum(self.local, a, b)
 
@@ -425,7 +441,7 @@ class Spread:
     labels ``spec.output``: broadcast along new labels, onto the diagonal for repeats (the
     backend's diagonal write: never a mask multiply, so inf stays inf)."""
 
-    __slots__ = ("perm", "inter", "shape", "groups", "diag_shape", "bk")
+    __slots__ = ("perm", "inter", "shape", "groups", "diag_shape", "bk", "_permute")
 
     def __init__(self, spec: Spec, shape, bk=None):
         bk = _backend.default() if bk is None else bk
@@ -439,11 +455,12 @@ class Spread:
             self.groups = tuple(tuple(i for i, c in enumerate(dst) if c == u) for u in uniq)
             self.diag_shape = tuple(self.shape[g[0]] for g in self.groups)
         self.bk = bk
+        self._permute = None if self.perm is None else bk.permuter(self.perm)
 
     def __call__(self, x):
         bk = self.bk
-        if self.perm is not None:
-            x = bk.permute_dims(x, self.perm)
+        if self._permute is not None:
+            x = self._permute(x)
         if x.shape != self.inter:
             x = bk.reshape(x, self.inter)
         if self.groups is None:

@@ -25,6 +25,8 @@ from .. import backend as _backend
 from ..spec import Spec, adjoint, label_sizes
 from .lowering import Spread, lower
 
+_BY_TYPE = _backend._BY_TYPE  # type -> backend (the hot path reads it directly)
+
 __all__ = ["Plan", "Step", "StepAdjoint", "Sliced", "plan", "run", "contract",
            "plan_cache_info", "clear_plan_cache", "set_plan_cache_size", "spread_lowering",
            "optimize_key", "OPTIMIZER_NAMES", "path_steps"]
@@ -459,8 +461,11 @@ def run(p: Plan, operands, step_fn=None, keep=None):
 
 def contract(spec: Spec, *arrays, optimize="auto"):
     """Evaluate ``spec`` on plain arrays (of one backend) through its cached plan."""
-    p = plan(spec, [a.shape for a in arrays], [a.dtype for a in arrays], optimize,
-             _backend.of(arrays[0]) if arrays else None)
+    bk = None
+    if arrays:
+        a0 = arrays[0]
+        bk = _BY_TYPE.get(a0.__class__) or _backend.of(a0)
+    p = plan(spec, [a.shape for a in arrays], [a.dtype for a in arrays], optimize, bk)
     steps = p.steps
     if len(steps) == 1:
         return steps[0].run(*arrays)

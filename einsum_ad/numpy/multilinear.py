@@ -165,7 +165,7 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
             if spec is not None:
                 res = rules.einsum_p(*operands[1:], spec=spec, optimize=optimize,
                                      checkpoint=bool(checkpoint))
-                return res if traced else _finish(res)
+                return res if traced else bk.finish(res)
     if order not in ("K", "C", "F", "A"):
         raise ValueError(f"einsum: order must be one of 'K', 'C', 'F', 'A', got {order!r}")
     if casting not in ("no", "equiv", "safe", "same_kind", "unsafe"):

@@ -31,6 +31,7 @@ from .structural import concatenate_p, getitem_p, scatter_add_p
 __all__ = ["einsum_p", "spread_p", "einsum_str", "mul"]
 
 _Sliced = _execute.Sliced
+_BY_TYPE = _backend._BY_TYPE
 
 
 def _einsum_impl(*operands, spec, optimize="auto", checkpoint=False, executor=None):
@@ -113,7 +114,11 @@ def _einsum_fwd_vjp(args, params, argnums):
             plain = False
         shapes.append(a.shape)
         dtypes.append(a.dtype)
-    p = _execute.plan(params["spec"], shapes, dtypes, opt, _backend.of(unwrap(args[0])))
+    a0 = args[0]
+    bk = _BY_TYPE.get(a0.__class__) if plain else None
+    if bk is None:
+        bk = _backend.of(unwrap(a0))
+    p = _execute.plan(params["spec"], shapes, dtypes, opt, bk)
     n = len(args)
     read, keep, program = p.memo.get(argnums) or _needs(p, n, argnums)
     steps = p.steps

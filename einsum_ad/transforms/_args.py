@@ -79,9 +79,11 @@ def user_array(x, seen):
     same array for two operands (``add``: g and g), the cotangent itself, or a read-only
     broadcast view: those are copied. Arrays of immutable libraries are handed out as
     they are."""
-    b = _of(x)
+    b = _BY_TYPE.get(x.__class__)
     if b is None:
-        return x
+        b = _of(x)
+        if b is None:
+            return x
     owner = b.owner(x)
     if owner is None:
         return x
@@ -124,8 +126,10 @@ def split_output(result, has_aux, fname):
 def check_cotangent(c, o, i):
     """Validate a cotangent leaf against output leaf ``o``: of ``o``'s library (a NumPy
     array is converted), its shape, a dtype that fits; cast it to ``o``'s dtype."""
-    if (c.__class__ is not Tracer and isinstance(o, Tracer) and _BY_TYPE.get(c.__class__)
-            is _BY_TYPE.get(unwrap(o).__class__) is not None and c.shape == o.shape
+    # (a Tracer's type is registered as no array: under nested traces o._value is a
+    # Tracer and the general path below runs)
+    if (c.__class__ is not Tracer and o.__class__ is Tracer and _BY_TYPE.get(c.__class__)
+            is _BY_TYPE.get(o._value.__class__) is not None and c.shape == o.shape
             and c.dtype == o.dtype and _KINDS.get(c.dtype) in INEXACT):
         return c  # the common case: the output's library, nothing to check, nothing to cast
     oshape, odtype, bk = output_spec(o)
