@@ -37,6 +37,9 @@ _MODULES = {"numpy": "numpy", "torch": "torch", "cupy": "cupy", "dask": "dask",
 _BACKENDS: dict = {}  # name -> Backend, for every backend made so far
 _LOCK = threading.Lock()
 _KINDS: dict = {}  # dtype object -> kind letter (the hot paths read it directly)
+# the numeric dtypes among them (bool, integer, floating, complex): one set membership for
+# the einsum hot path; a dtype not yet met (or never cached) takes the general path
+NUMERIC_DTYPES: set = set()
 # libraries whose dtypes hash like NumPy's but warn when compared with them: never keys of
 # _KINDS, so that a NumPy dtype's lookup never meets one (under warnings-as-errors it
 # raised in an unrelated NumPy call after an array-api-strict array had been seen)
@@ -261,6 +264,8 @@ def kind(dtype) -> str:
         return k
     try:
         _KINDS[dtype] = k
+        if k in "biufc":
+            NUMERIC_DTYPES.add(dtype)
     except TypeError:
         pass
     return k

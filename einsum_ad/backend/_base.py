@@ -398,7 +398,11 @@ class Backend:
         """The transpose of :meth:`diagonal`: zeros of ``shape`` with ``x`` (one axis per
         group) written onto the diagonals. Generic: each group's axis is padded with
         ``step - 1`` zeros per element and cut to ``n**k``, then the groups are split back
-        into their axes (no ``setitem``; an ``inf`` stays an ``inf``)."""
+        into their axes (no ``setitem``; an ``inf`` stays an ``inf``). ``x`` may have
+        size-1 axes where the diagonal is longer: it is broadcast (as by every backend)."""
+        diag = tuple(shape[g[0]] for g in groups)
+        if tuple(x.shape) != diag:
+            x = self.broadcast_to(x, diag)
         order = [i for g in groups for i in g]
         for a, g in enumerate(groups):
             n, k = shape[g[0]], len(g)
@@ -576,6 +580,20 @@ class Backend:
 
     def copy(self, x):
         return self.xp.asarray(x, copy=True)
+
+    def handout(self, x, seen: set):
+        """``x`` as a derivative handed to the user: an array sharing memory with nothing
+        whose :meth:`owner` is in ``seen`` and not read-only (a copy where it would), since
+        the user may update it in place; ``seen`` gains its owner. Arrays of immutable
+        libraries (no owner) are handed out as they are."""
+        owner = self.owner(x)
+        if owner is None:
+            return x
+        if self.readonly(x) or owner in seen:
+            x = self.copy(x)
+            owner = self.owner(x)
+        seen.add(owner)
+        return x
 
     def to_numpy(self, x):
         """A NumPy copy of ``x`` on the host (for reports and tests)."""

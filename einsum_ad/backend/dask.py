@@ -588,8 +588,12 @@ class DaskBackend(Backend):
     def write_diagonal(self, x, shape, groups):
         """Zeros of ``shape`` with ``x`` (one axis per group) on the diagonals: ``x`` is
         broadcast along each group's other axes and selected where the group's indices
-        agree (a ``where``, blockwise, never a mask multiply: an ``inf`` stays an ``inf``)."""
+        agree (a ``where``, blockwise, never a mask multiply: an ``inf`` stays an ``inf``).
+        ``x``'s size-1 axes where the diagonal is longer are broadcast first."""
         shape = tuple(shape)
+        diag = tuple(shape[g[0]] for g in groups)
+        if tuple(x.shape) != diag:
+            x = da.broadcast_to(x, diag)
         nd = len(shape)
         order = sorted(range(len(groups)), key=lambda a: groups[a][0])
         if order != list(range(len(order))):

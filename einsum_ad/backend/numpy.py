@@ -318,6 +318,21 @@ class NumpyBackend(Backend):
     def readonly(self, x) -> bool:
         return isinstance(x, np.ndarray) and not x.flags.writeable
 
+    def handout(self, x, seen):
+        # Backend.handout in one frame: it runs once per derivative handed out
+        if not isinstance(x, np.ndarray):
+            return x  # a numpy scalar: immutable
+        o, b = x, x.base
+        while b is not None:
+            o = b
+            b = getattr(o, "base", None)
+        owner = id(o)
+        if owner in seen or not x.flags.writeable:
+            x = np.array(x)
+            owner = id(x)
+        seen.add(owner)
+        return x
+
     def copy(self, x):
         return np.array(x)
 

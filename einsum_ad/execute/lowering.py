@@ -441,7 +441,8 @@ class Spread:
     labels ``spec.output``: broadcast along new labels, onto the diagonal for repeats (the
     backend's diagonal write: never a mask multiply, so inf stays inf)."""
 
-    __slots__ = ("perm", "inter", "shape", "groups", "diag_shape", "bk", "_permute")
+    __slots__ = ("perm", "inter", "shape", "groups", "diag_shape", "bk", "_permute",
+                 "_reshape")
 
     def __init__(self, spec: Spec, shape, bk=None):
         bk = _backend.default() if bk is None else bk
@@ -455,19 +456,20 @@ class Spread:
             self.groups = tuple(tuple(i for i, c in enumerate(dst) if c == u) for u in uniq)
             self.diag_shape = tuple(self.shape[g[0]] for g in self.groups)
         self.bk = bk
+        # fixed per spread: x's labels, permuted into the output's order, then size-1 axes
+        # for the labels x lacks (a reshape only where there are such)
         self._permute = None if self.perm is None else bk.permuter(self.perm)
+        self._reshape = None if all(u in src for u in uniq) else bk.reshaper(self.inter)
 
     def __call__(self, x):
-        bk = self.bk
         if self._permute is not None:
             x = self._permute(x)
-        if x.shape != self.inter:
-            x = bk.reshape(x, self.inter)
+        if self._reshape is not None:
+            x = self._reshape(x)
         if self.groups is None:
-            return x if self.inter == self.shape else bk.broadcast_to(x, self.shape)
-        if self.inter != self.diag_shape:
-            x = bk.broadcast_to(x, self.diag_shape)
-        return bk.write_diagonal(x, self.shape, self.groups)
+            return x if self.inter == self.shape else self.bk.broadcast_to(x, self.shape)
+        # the backend's diagonal write broadcasts x's size-1 axes along the diagonal
+        return self.bk.write_diagonal(x, self.shape, self.groups)
 
 
 def lower(spec: Spec, shapes, bk=None, dtypes=()):

@@ -324,17 +324,28 @@ def plan(spec: Spec, shapes, dtypes=(), optimize="auto", bk=None) -> Plan:
     (when known: operands of other dtypes are then cast once per step) on backend ``bk``
     (default NumPy)."""
     opt = optimize if optimize.__class__ is str else optimize_key(optimize)
-    shapes = tuple(map(tuple, shapes))
+    shapes = tuple(shapes)
+    for s in shapes:
+        if s.__class__ is not tuple:  # lists, torch.Size, ...: plain tuples in the key
+            shapes = tuple(map(tuple, shapes))
+            break
     if bk is None:
         bk = _backend.default()
     key = (spec, shapes, tuple(dtypes), opt, bk)
+    # the hit path of _PlanCache.get, inlined (it runs on every call) and without the lock:
+    # each OrderedDict operation is atomic under the GIL; a plan another thread evicted
+    # in between is simply not moved
     cache = _CACHE
-    with cache._lock:  # the hit path of _PlanCache.get, inlined: it runs on every call
-        found = cache._data.get(key)
-        if found is not None:
-            cache._data.move_to_end(key)
-            cache.hits += 1
-            return found
+    data = cache._data
+    found = data.get(key)
+    if found is not None:
+        try:
+            data.move_to_end(key)
+        except KeyError:
+            pass
+        cache.hits += 1
+        return found
+    with cache._lock:
         cache.misses += 1
     result = _build_plan(spec, shapes, opt, bk, tuple(dtypes))
     _CACHE.put(key, result)

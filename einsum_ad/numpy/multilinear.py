@@ -16,6 +16,7 @@ import math
 import numbers
 import operator
 
+from .. import backend as _backend
 from .. import rules
 from ..core import Tracer
 from ..execute import OPTIMIZER_NAMES, optimize_key, sliced_key
@@ -23,8 +24,6 @@ from ..rules import conj_p
 from ..spec import normalize, parse
 from ._args import (
     _BY_TYPE,
-    _KINDS,
-    _NUMERIC,
     AxisError,
     _broadcast,
     _finish,
@@ -37,6 +36,8 @@ from ._args import (
 )
 
 _OPTIMIZER_NAMES = frozenset(OPTIMIZER_NAMES)
+_AUTO = "auto"  # the default optimize=, met by identity on the hot path
+_NUMERIC_DTYPES = _backend.NUMERIC_DTYPES
 
 __all__ = ["einsum", "matmul", "multiply", "dot", "vdot", "inner", "outer", "tensordot",
            "kron", "vecdot"]
@@ -137,7 +138,8 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
         >>> ea.einsum("ij,jk,kl->il", x, x, x, memory_limit=1024)[0, 0]  # 4 slices of 16x64
         np.float64(4096.0)
     """
-    if optimize.__class__ is not str or optimize not in _OPTIMIZER_NAMES:
+    if optimize is not _AUTO and (optimize.__class__ is not str
+                                  or optimize not in _OPTIMIZER_NAMES):
         optimize = optimize_key(optimize)  # the one validation of optimize=, as a cache key
     if memory_limit is not None or executor is not None:
         optimize = sliced_key(optimize, memory_limit)
@@ -148,17 +150,21 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
     first = operands[0] if operands else None
     if (first.__class__ is str and dtype is None and out is None and order == "K"
             and casting == "safe" and executor is None):
-        # the hot path: string subscripts on arrays whose spec was met before
+        # the hot path: string subscripts on arrays (of one library, numeric dtypes) whose
+        # spec was met before; anything else takes the general path below
         traced, key, bk = False, [first], None
         for o in operands[1:]:
-            if o.__class__ is Tracer:
+            c = o.__class__
+            if c is Tracer:
                 traced = True
             else:
-                b = _BY_TYPE.get(o.__class__)
-                if b is None or (bk is not None and b is not bk) \
-                        or _KINDS.get(o.dtype) not in _NUMERIC:
+                b = _BY_TYPE.get(c)
+                if b is not bk or b is None:
+                    if bk is not None or b is None:
+                        break
+                    bk = b
+                if o.dtype not in _NUMERIC_DTYPES:
                     break
-                bk = b
             key.append(o.shape)
         else:
             spec = _SPECS.get(tuple(key))

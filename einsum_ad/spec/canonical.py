@@ -48,12 +48,14 @@ class Spec:
         return ",".join(self.inputs) + "->" + self.output
 
     def __hash__(self) -> int:
-        # computed once: a Spec keys the plan cache on every einsum call
-        h = self.__dict__.get("_hash")
-        if h is None:
+        # computed once: a Spec keys the plan cache on every einsum call (read back as a
+        # plain attribute, the cheapest a Python-level __hash__ can be)
+        try:
+            return self._hash
+        except AttributeError:
             h = hash((self.inputs, self.output))
             object.__setattr__(self, "_hash", h)
-        return h
+            return h
 
     def __getstate__(self):
         # str hashes differ between processes: a pickled Spec must not carry its hash

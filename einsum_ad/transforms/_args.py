@@ -57,18 +57,16 @@ def own_value(x, trace):
     return x
 
 
-def owners(values):
-    """The memory owners of the plain arrays among ``values``."""
+def owners(*groups):
+    """The memory owners of the plain arrays among the values of ``groups``."""
     out = set()
-    for v in values:
-        b = _BY_TYPE.get(v.__class__)
-        if b is None:
-            b = _of(v)
-            if b is None:
-                continue
-        o = b.owner(v)
-        if o is not None:
-            out.add(o)
+    add, by_type = out.add, _BY_TYPE
+    for values in groups:
+        for v in values:
+            b = by_type.get(v.__class__) or _of(v)
+            if b is not None:
+                add(b.owner(v))
+    out.discard(None)  # the arrays of immutable libraries have no owner
     return out
 
 
@@ -77,21 +75,14 @@ def user_array(x, seen):
     (the owners of what the user passed in and of the derivatives already handed out),
     since a user may update it in place; ``seen`` gains its owner. Rules may return the
     same array for two operands (``add``: g and g), the cotangent itself, or a read-only
-    broadcast view: those are copied. Arrays of immutable libraries are handed out as
-    they are."""
+    broadcast view: those are copied (``Backend.handout``). Arrays of immutable libraries
+    are handed out as they are."""
     b = _BY_TYPE.get(x.__class__)
     if b is None:
         b = _of(x)
         if b is None:
             return x
-    owner = b.owner(x)
-    if owner is None:
-        return x
-    if b.readonly(x) or owner in seen:
-        x = b.copy(x)
-        owner = b.owner(x)
-    seen.add(owner)
-    return x
+    return b.handout(x, seen)
 
 
 def output_spec(o):
@@ -126,10 +117,12 @@ def split_output(result, has_aux, fname):
 def check_cotangent(c, o, i):
     """Validate a cotangent leaf against output leaf ``o``: of ``o``'s library (a NumPy
     array is converted), its shape, a dtype that fits; cast it to ``o``'s dtype."""
-    # (a Tracer's type is registered as no array: under nested traces o._value is a
-    # Tracer and the general path below runs)
-    if (c.__class__ is not Tracer and o.__class__ is Tracer and _BY_TYPE.get(c.__class__)
-            is _BY_TYPE.get(o._value.__class__) is not None and c.shape == o.shape
+    # (a cotangent of the value's library; a Tracer's type is registered as no array:
+    # under nested traces o._value is a Tracer and the general path below runs)
+    if (o.__class__ is Tracer and c.__class__ is not Tracer
+            and (b := _BY_TYPE.get(c.__class__)) is not None
+            and (c.__class__ is o._value.__class__ or b is _BY_TYPE.get(o._value.__class__))
+            and c.shape == o.shape
             and c.dtype == o.dtype and _KINDS.get(c.dtype) in INEXACT):
         return c  # the common case: the output's library, nothing to check, nothing to cast
     oshape, odtype, bk = output_spec(o)

@@ -125,8 +125,7 @@ def vjp(f, *primals, has_aux=False):
                 cts = backward(roots, rules.accumulate, rules.fit) if roots else {}
         # what a handed-out derivative must not share memory with: the cotangents, the
         # inputs, and (added as they are handed out) the derivatives before it
-        seen = owners(cts_in)
-        seen.update(owners([x._value for x in inputs]))
+        seen = owners(cts_in, [x._value for x in inputs])
         flat = []
         for x in inputs:
             c = cts.get(id(x._node))
