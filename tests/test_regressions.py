@@ -899,3 +899,52 @@ def test_astype_takes_numpys_copy_and_device():
     assert ea.astype(x, np.float32, copy=False, device="cpu").dtype == np.float32
     with pytest.raises(ValueError, match="device"):
         ea.astype(x, np.float32, device="gpu")
+
+
+@pytest.mark.parametrize("make", [
+    lambda a: [a, a.tolist()],                       # an array, then a list
+    lambda a: [a.tolist(), a],                       # a list first
+    lambda a: [a, a.astype(np.int8)],                # an integer array next to a float one
+    lambda a: [a.astype(bool), a],                   # a bool array
+    lambda a: [a, np.float64(2.0) * a[:, :1]],       # a view
+])
+def test_einsum_hot_path_checks_every_operand(make):
+    """The einsum hot path (a spec met before) checks each operand's library and dtype by
+    one lookup each: an operand it cannot take (a list, another dtype met for the first
+    time) goes the general path, which converts it, with values as numpy's einsum; the
+    same call repeated (now on the hot path) agrees."""
+    a = np.arange(6.0).reshape(2, 3)
+    ops = make(a)
+    spec = "ij,ij->ij" if np.shape(ops[1]) == (2, 3) else "ij,ik->ijk"
+    want = np.einsum(spec, *[np.asarray(o) for o in ops])
+    for _ in range(2):
+        got = ea.einsum(spec, *ops)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+
+
+def test_einsum_hot_path_refuses_object_arrays_every_time():
+    """An object array is no numeric operand: TypeError naming it, also on a second call
+    whose spec and shapes the hot path has met (it checks dtypes by one set membership)."""
+    a = np.ones((2, 2))
+    ea.einsum("ij,jk->ik", a, a)
+    for _ in range(2):
+        with pytest.raises(TypeError, match="dtype object"):
+            ea.einsum("ij,jk->ik", a, a.astype(object))
+
+
+def test_handed_out_derivatives_own_their_memory():
+    """Backend.handout (NumPy's in one frame): a derivative that is the cotangent itself,
+    a read-only broadcast view, or the same array for two operands is copied, so that a
+    user may update each in place; a fresh one is handed out as it is."""
+    x = np.ones(3)
+    ct = np.arange(3.0)
+    _, fn = ea.vjp(lambda a, b: a + b, x, x)
+    ga, gb = fn(ct)
+    assert not np.shares_memory(ga, ct) and not np.shares_memory(gb, ct)
+    assert not np.shares_memory(ga, gb)
+    assert ga.flags.writeable and gb.flags.writeable
+    g = ea.grad(lambda a: ea.sum(a))(np.ones((2, 3)))  # a broadcast of the unit cotangent
+    assert g.flags.writeable
+    g += 1.0
+    np.testing.assert_array_equal(g, np.full((2, 3), 2.0))
