@@ -12,35 +12,16 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from _strict_backends import BACKENDS, _np, array_api_strict
+from _strict_backends import _on as _to
 
 import einsum_ad as ea
 from einsum_ad import backend as _backend
-
-try:
-    import array_api_strict
-except ImportError:  # the NumPy rows still run
-    array_api_strict = None
 
 # array-api-strict's dtypes hash like NumPy's: the engine's dtype-keyed dicts (backend.kind,
 # _args._pair) compare the two on a hash collision, and array-api-strict warns each time
 pytestmark = pytest.mark.filterwarnings(
     "ignore:You are comparing a array_api_strict dtype:UserWarning")
-BACKENDS = ["numpy"] + (["array_api_strict"] if array_api_strict is not None else [])
-
-
-def _to(backend, a):
-    """NumPy array ``a`` on ``backend`` (Python scalars stay Python scalars)."""
-    if backend == "numpy" or not isinstance(a, np.ndarray):
-        return a
-    return array_api_strict.asarray(a)
-
-
-def _np(x):
-    """A result as a NumPy array, whatever its library."""
-    b = _backend.of(x)
-    return np.asarray(x if b is None else b.to_numpy(x))
-
-
 def _r(*shape, lo=-1.0, hi=1.0, seed=0):
     """Uniform in [lo, hi]: inside every function's domain, away from its edges."""
     return np.random.default_rng(seed + 7 * len(shape) + sum(shape)).uniform(lo, hi, shape)

@@ -99,14 +99,20 @@ class _PlanCache:
         self.misses = 0
 
     def get(self, key):
-        with self._lock:
-            item = self._data.get(key)
-            if item is None:
+        # no lock on a hit: each OrderedDict operation is atomic under the GIL, and a key
+        # another thread evicted in between is simply not moved (plan() inlines this)
+        data = self._data
+        item = data.get(key)
+        if item is None:
+            with self._lock:
                 self.misses += 1
-                return None
-            self._data.move_to_end(key)
-            self.hits += 1
-            return item
+            return None
+        try:
+            data.move_to_end(key)
+        except KeyError:
+            pass
+        self.hits += 1
+        return item
 
     def put(self, key, value):
         with self._lock:
@@ -332,9 +338,7 @@ def plan(spec: Spec, shapes, dtypes=(), optimize="auto", bk=None) -> Plan:
     if bk is None:
         bk = _backend.default()
     key = (spec, shapes, tuple(dtypes), opt, bk)
-    # the hit path of _PlanCache.get, inlined (it runs on every call) and without the lock:
-    # each OrderedDict operation is atomic under the GIL; a plan another thread evicted
-    # in between is simply not moved
+    # _PlanCache.get's hit path, inlined: it runs on every call
     cache = _CACHE
     data = cache._data
     found = data.get(key)
