@@ -10,7 +10,11 @@ import numpy as np
 import opt_einsum
 
 import einsum_ad as ea
-from einsum_ad.spec import adjoint, normalize, parse
+
+try:
+    from einsum_ad.spec import adjoint, normalize, parse
+except ImportError:  # a checkout before the package's layers (side_by_side.py times one)
+    from einsum_ad.subscripts import adjoint, normalize, parse
 
 TOO_SLOW = 1e9  # FLOPs: a single numpy einsum loop beyond this (~1 s) is not timed
 
@@ -328,8 +332,10 @@ class Autograd(System):
 
 #: every system's name; the optional ones need their library installed
 PEER_NAMES = ("numpy (hand)", "np.einsum(optimize=False)", "np.einsum(optimize=True)",
-              "opt_einsum", "torch", "jax.jit", "jax (eager)", "autograd")
-OPTIONAL = ("torch", "jax.jit", "jax (eager)", "autograd")
+              "opt_einsum", "torch", "einsum_ad (torch)", "jax.jit", "jax (eager)",
+              "autograd")
+#: the systems that need an optional install (einsum_ad on torch tensors needs torch)
+OPTIONAL = ("torch", "einsum_ad (torch)", "jax.jit", "jax (eager)", "autograd")
 #: shorthands for --skip
 SKIP_GROUPS = {"jax": ("jax.jit", "jax (eager)"),
                "np.einsum": ("np.einsum(optimize=False)", "np.einsum(optimize=True)"),

@@ -52,7 +52,8 @@ def test_peers_skip_bogus_exits_nonzero_listing_the_valid_names(argv, message, c
 @pytest.mark.parametrize("text, names", [
     ("torch", {"torch"}),
     ("jax", {"jax.jit", "jax (eager)"}),
-    ("optional", {"torch", "jax.jit", "jax (eager)", "autograd"}),
+    ("optional", {"torch", "einsum_ad (torch)", "jax.jit", "jax (eager)", "autograd"}),
+    ("einsum_ad (torch)", {"einsum_ad (torch)"}),
     ("np.einsum, opt_einsum", {"np.einsum(optimize=False)", "np.einsum(optimize=True)",
                                "opt_einsum"}),
     ("", set()),

@@ -948,3 +948,72 @@ def test_handed_out_derivatives_own_their_memory():
     assert g.flags.writeable
     g += 1.0
     np.testing.assert_array_equal(g, np.full((2, 3), 2.0))
+
+
+class _Tagged(np.ndarray):
+    """A user's ndarray subclass (as astropy's Quantity or a pandas-style wrapper are)."""
+
+
+def _subclass_operands(kind, tmp_path):
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((4, 2))
+    if kind == "masked":
+        return np.ma.masked_array(a, mask=a < -0.5), np.ma.masked_array(b, mask=b > 0.8)
+    if kind == "matrix":
+        return np.matrix(a), np.matrix(b)
+    if kind == "memmap":
+        m = np.memmap(tmp_path / "a.bin", dtype=a.dtype, mode="w+", shape=a.shape)
+        m[:] = a
+        return m, b
+    return a.view(_Tagged), b.view(_Tagged)
+
+
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
+@pytest.mark.parametrize("kind", ["masked", "matrix", "memmap", "user"])
+def test_ndarray_subclasses_are_read_as_plain_arrays_as_numpy_einsum_reads_them(kind,
+                                                                               tmp_path):
+    """An ndarray subclass went to the kernels as it was: masked operands of a matrix
+    product crashed inside numpy.ma (``operands could not be broadcast together`` from its
+    mask_or), an np.matrix came back as an np.matrix. Before the backend layer, and in
+    numpy.einsum, they are read as plain arrays (a mask is not applied): the NumPy
+    backend owns exactly ndarray and numpy's scalars, and reads subclasses like lists
+    (``Backend.converts``), so a product's steps only ever meet exact ndarrays."""
+    from einsum_ad import backend
+
+    a, b = _subclass_operands(kind, tmp_path)
+    assert backend.of(a) is None and backend.to_array(a).__class__ is np.ndarray
+    want = np.einsum("ij,jk->ik", np.asarray(a), np.asarray(b))
+    got = ea.einsum("ij,jk->ik", a, b)
+    assert type(got) is np.ndarray
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    out, fn = ea.vjp(lambda x, y: ea.einsum("ij,jk->ik", x, y), a, b)
+    ct = np.ones_like(np.asarray(want)).view(_Tagged)  # a subclass cotangent: read as well
+    ga, gb = fn(ct)
+    assert type(out) is np.ndarray and type(ga) is np.ndarray and type(gb) is np.ndarray
+    np.testing.assert_allclose(ga, np.ones((3, 2)) @ np.asarray(b).T, rtol=1e-12)
+    np.testing.assert_allclose(gb, np.asarray(a).T @ np.ones((3, 2)), rtol=1e-12)
+    assert type(ea.sum(a)) in (np.float64, np.ndarray)
+
+
+@pytest.mark.parametrize("spec, shapes", [
+    (",->", [(), ()]),
+    ("i,->i", [(3,), ()]),
+    (",ij->ji", [(), (2, 3)]),
+    ("i,i,->", [(4,), (4,), ()]),
+    ("ij,jk,->ik", [(2, 3), (3, 4), ()]),
+    ("ij,j,,->i", [(2, 3), (3,), (), ()]),
+])
+def test_numpy_scalar_operands_never_reach_a_products_unbound_methods(spec, shapes):
+    """NumPy binds a matrix product's permutes and reshapes to ndarray's methods unbound
+    (``Backend.product_steps``), which refuse numpy scalars: a product's operands keep
+    the labels they contract, so numpy scalars (0-d operands, 0-d results) only ever meet
+    broadcast multiplies, whose steps take them. Values and gradients of every operand."""
+    rng = np.random.default_rng(4)
+    ops = [np.float64(rng.standard_normal()) if s == () else rng.standard_normal(s)
+           for s in shapes]
+    np.testing.assert_allclose(ea.einsum(spec, *ops), np.einsum(spec, *ops), rtol=1e-12)
+    grads = ea.grad(lambda *xs: ea.sum(ea.einsum(spec, *xs)), argnums=tuple(range(len(ops))))(
+        *ops)
+    for k, g in enumerate(grads):
+        assert np.shape(g) == np.shape(ops[k])
+    ea.check_grads(lambda *xs: ea.einsum(spec, *xs), [np.asarray(o) for o in ops], order=2)

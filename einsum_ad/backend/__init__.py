@@ -99,8 +99,8 @@ _MISSING = object()
 def _infer(x):
     t = type(x)
     top = (t.__module__ or "").split(".")[0]
-    if top == "builtins":
-        return None
+    if top == "builtins" or _NUMPY.converts(x):
+        return None  # (an ndarray subclass of any module is read like a list)
     module = _MODULES.get(top)
     if module is not None:
         try:

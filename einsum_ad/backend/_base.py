@@ -116,6 +116,12 @@ class Backend:
         """Whether ``x`` is an array of this library (not merely of one of its modules)."""
         return hasattr(x, "shape") and hasattr(x, "dtype")
 
+    def converts(self, x) -> bool:
+        """Whether ``x`` is no array of this library but one its ``asarray`` reads as one,
+        so that ``x`` is read like a list (NumPy: the subclasses of ``ndarray``, which
+        ``numpy.einsum`` reads as plain arrays too)."""
+        return False
+
     # ------------------------------------------------------------------ bound steps
     #
     # A planned step permutes and reshapes by the same axes and shapes on every call: the
@@ -135,6 +141,16 @@ class Backend:
     def transposer(self):
         """A one-argument callable: ``matrix_transpose(x)`` (the last two axes swapped)."""
         return self.matrix_transpose
+
+    def product_steps(self):
+        """``(permute, reshape, transpose)``: what a pairwise step lowered to ``matmul``
+        applies to its operands and its product, called as ``permute(x, axes)``,
+        ``reshape(x, shape)`` and ``transpose(x)`` (the last two axes swapped). They only
+        ever meet arrays of this library with at least one axis (a product's operands keep
+        the labels they contract), never a library's scalar types, so a library may bind
+        its array type's own methods here, unbound (NumPy's ``ndarray.reshape``: the fastest
+        call Python has for them, and :meth:`converts` keeps ndarray subclasses out)."""
+        return self.permute_dims, self.reshape, self.transposer()
 
     def summer(self, axes, dtype=None):
         """A one-argument callable: ``sum(x, axis=axes)`` in ``x``'s own dtype (never the

@@ -13,7 +13,7 @@ when SciPy is installed (``numpy.linalg`` has none).
 
 from __future__ import annotations
 
-from operator import methodcaller
+from operator import attrgetter, methodcaller
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -35,6 +35,9 @@ def _strided(x, shape, strides, writeable=False):
 
 
 _SWAP_LAST = methodcaller("swapaxes", -1, -2)
+# a matrix product's steps (Backend.product_steps): ndarray's own methods, unbound (their
+# operands are always exact ndarrays with at least one axis), and the ``mT`` view
+_PRODUCT_STEPS = (np.ndarray.transpose, np.ndarray.reshape, attrgetter("mT"))
 
 
 class NumpyBackend(Backend):
@@ -65,7 +68,16 @@ class NumpyBackend(Backend):
         self.ndarray = np.ndarray
 
     def owns(self, x) -> bool:
-        return isinstance(x, (np.ndarray, np.generic))
+        # exactly ndarray: its subclasses are read as plain arrays (``converts``)
+        return x.__class__ is np.ndarray or isinstance(x, np.generic)
+
+    def converts(self, x) -> bool:
+        # masked arrays, np.matrix, memmaps, a user's subclass: read by np.asarray, as
+        # numpy.einsum reads them (a mask is not applied; the result is a plain ndarray)
+        return isinstance(x, np.ndarray) and x.__class__ is not np.ndarray
+
+    def product_steps(self):
+        return _PRODUCT_STEPS
 
     # bound steps: the arrays' own methods, called without a Python frame between
     def permuter(self, axes):

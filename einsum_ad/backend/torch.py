@@ -223,6 +223,9 @@ class TorchBackend(Backend):
     def transposer(self):
         return attrgetter("mT")
 
+    def product_steps(self):
+        return torch.permute, torch.reshape, attrgetter("mT")
+
     def owns(self, x) -> bool:
         return isinstance(x, _Tensor)
 

@@ -113,21 +113,23 @@ class Pairwise:
     __slots__ = ("prep_a", "prep_b", "mode", "kind", "perm_a", "perm_b", "shape_a",
                  "shape_b", "t_a", "t_b", "swap", "shape_r", "perm_r", "local", "sum0",
                  "any_prep", "bk", "matmul", "multiply", "sum", "einsum", "out_shape",
-                 "_pa", "_ra", "_ta", "_pb", "_rb", "_tb", "_rr", "_pr")
+                 "_pa", "_ra", "_pb", "_rb", "_permute", "_reshape", "_transpose")
 
     def __init__(self, spec: Spec, shapes, bk, dtypes=()):
         self.t_a = self.t_b = self.swap = self.sum0 = False
         self.perm_a = self.perm_b = self.shape_a = self.shape_b = None
         self.shape_r = self.perm_r = self.local = None
         self._plan(spec, shapes, bk, dtypes)
-        # the step's fixed permutes, reshapes and transposes, bound once (see
-        # Backend.permuter): what __call__ applies, in this order, to a, to b, to the result
-        bind = lambda f, arg: None if arg is None else f(arg)
-        self._pa, self._pb = bind(bk.permuter, self.perm_a), bind(bk.permuter, self.perm_b)
-        self._ra, self._rb = bind(bk.reshaper, self.shape_a), bind(bk.reshaper, self.shape_b)
-        self._ta = bk.transposer() if self.t_a else None
-        self._tb = bk.transposer() if self.t_b else None
-        self._rr, self._pr = bind(bk.reshaper, self.shape_r), bind(bk.permuter, self.perm_r)
+        # a product's permutes, reshapes and transposes: the backend's functions for them
+        # (Backend.product_steps), called with the step's fixed axes and shapes
+        self._permute, self._reshape, self._transpose = bk.product_steps()
+        # a broadcast multiply's, which may meet a library's 0-d scalars: bound once (see
+        # Backend.permuter), applied in this order to a and to b
+        self._pa = self._pb = self._ra = self._rb = None
+        if self.mode == "mul":
+            bind = lambda f, arg: None if arg is None else f(arg)
+            self._pa, self._pb = bind(bk.permuter, self.perm_a), bind(bk.permuter, self.perm_b)
+            self._ra, self._rb = bind(bk.reshaper, self.shape_a), bind(bk.reshaper, self.shape_b)
 
     def _plan(self, spec: Spec, shapes, bk, dtypes):
         sa, sb = spec.inputs
@@ -308,27 +310,28 @@ class Pairwise:
                 b = self.prep_b(b)
         mode = self.mode
         if mode == "gemm":
-            if self._pa is not None:
-                a = self._pa(a)
-            if self._ra is not None:
-                a = self._ra(a)
-            if self._ta is not None:
-                a = self._ta(a)
-            if self._pb is not None:
-                b = self._pb(b)
-            if self._rb is not None:
-                b = self._rb(b)
-            if self._tb is not None:
-                b = self._tb(b)
+            permute, reshape = self._permute, self._reshape
+            if self.perm_a is not None:
+                a = permute(a, self.perm_a)
+            if self.shape_a is not None:
+                a = reshape(a, self.shape_a)
+            if self.t_a:
+                a = self._transpose(a)
+            if self.perm_b is not None:
+                b = permute(b, self.perm_b)
+            if self.shape_b is not None:
+                b = reshape(b, self.shape_b)
+            if self.t_b:
+                b = self._transpose(b)
             if out is None:
                 r = self.matmul(b, a) if self.swap else self.matmul(a, b)
             else:
                 r = self.matmul(b, a, out=out) if self.swap else self.matmul(a, b, out=out)
             if self.sum0:
                 r = self.sum(r, axis=0, dtype=r.dtype)
-            if self._rr is not None:
-                r = self._rr(r)
-            return r if self._pr is None else self._pr(r)
+            if self.shape_r is not None:
+                r = reshape(r, self.shape_r)
+            return r if self.perm_r is None else permute(r, self.perm_r)
         if mode == "mul":
             if self._pa is not None:
                 a = self._pa(a)

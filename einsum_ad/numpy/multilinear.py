@@ -152,17 +152,19 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
             and casting == "safe" and executor is None):
         # the hot path: string subscripts on arrays (of one library, numeric dtypes) whose
         # spec was met before; anything else takes the general path below
-        traced, key, bk = False, [first], None
+        traced, key, bk, seen = False, [first], None, None  # seen: the last array type met
         for o in operands[1:]:
             c = o.__class__
             if c is Tracer:
                 traced = True
             else:
-                b = _BY_TYPE.get(c)
-                if b is not bk or b is None:
-                    if bk is not None or b is None:
-                        break
-                    bk = b
+                if c is not seen:  # operands mostly share a type: one lookup for them all
+                    b = _BY_TYPE.get(c)
+                    if b is not bk or b is None:
+                        if bk is not None or b is None:
+                            break
+                        bk = b
+                    seen = c
                 if o.dtype not in _NUMERIC_DTYPES:
                     break
             key.append(o.shape)

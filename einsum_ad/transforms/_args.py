@@ -119,11 +119,12 @@ def check_cotangent(c, o, i):
     array is converted), its shape, a dtype that fits; cast it to ``o``'s dtype."""
     # (a cotangent of the value's library; a Tracer's type is registered as no array:
     # under nested traces o._value is a Tracer and the general path below runs)
+    # (the traced value's attributes are read directly: Tracer.shape/.dtype are properties)
     if (o.__class__ is Tracer and c.__class__ is not Tracer
             and (b := _BY_TYPE.get(c.__class__)) is not None
-            and (c.__class__ is o._value.__class__ or b is _BY_TYPE.get(o._value.__class__))
-            and c.shape == o.shape
-            and c.dtype == o.dtype and _KINDS.get(c.dtype) in INEXACT):
+            and (c.__class__ is (v := o._value).__class__ or b is _BY_TYPE.get(v.__class__))
+            and c.shape == v.shape
+            and (dt := c.dtype) == v.dtype and _KINDS.get(dt) in INEXACT):
         return c  # the common case: the output's library, nothing to check, nothing to cast
     oshape, odtype, bk = output_spec(o)
     if not isinstance(c, Tracer):

@@ -56,6 +56,7 @@ def vjp(f, *primals, has_aux=False):
     """
     trace = RevTrace()
     leaves_in, trees_in, args, inputs = [], [], [], []
+    values = []  # the inputs' arrays (vjp_fn's derivatives must not share memory with them)
     bare = True  # every primal a single array
     new_input = trace.new_input
     hold = None  # torch: the context in which it records no autograd graph
@@ -66,6 +67,7 @@ def vjp(f, *primals, has_aux=False):
             if b.untracked is not None:
                 hold = b.untracked
             x = new_input(p)  # the common case: one floating array
+            values.append(p)
             leaves_in.append([x])
             trees_in.append(LEAF)
             inputs.append(x)
@@ -74,6 +76,7 @@ def vjp(f, *primals, has_aux=False):
             continue
         leaves, treedef = tree_flatten(p)
         ls = [new_input(as_primal(x, "vjp", i)) for x in leaves]
+        values.extend(x._value for x in ls)
         hold = hold or untracked(leaves)
         leaves_in.append(ls)
         trees_in.append(treedef)
@@ -125,13 +128,14 @@ def vjp(f, *primals, has_aux=False):
                 cts = backward(roots, rules.accumulate, rules.fit) if roots else {}
         # what a handed-out derivative must not share memory with: the cotangents, the
         # inputs, and (added as they are handed out) the derivatives before it
-        seen = owners(cts_in, [x._value for x in inputs])
+        seen = owners(cts_in, values)
         flat = []
         for x in inputs:
             c = cts.get(id(x._node))
             if c is None:
                 c = rules.zeros(x.shape, x)
-            flat.append(user_array(c, seen))
+            b = _BY_TYPE.get(c.__class__)  # user_array's common case, one frame less
+            flat.append(b.handout(c, seen) if b is not None else user_array(c, seen))
         if bare:
             return tuple(flat)
         grads, k = [], 0
