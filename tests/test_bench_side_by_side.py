@@ -1,8 +1,9 @@
-"""benchmarks/side_by_side.py: two checkouts' einsum_ad timed in lock-step worker processes.
+"""The lock-step benchmarks: benchmarks/side_by_side.py (two checkouts' einsum_ad in worker
+processes on one core) and benchmarks/pair.py (two systems of peers.py in one process).
 
-The figures themselves are a benchmark's business; these tests check that the script times
-the checkout it is pointed at (not this one), refuses bad arguments with exit code 2, and
-reports a checkout whose einsum_ad cannot be imported instead of hanging."""
+The figures themselves are a benchmark's business; these tests check that side_by_side.py
+times the checkout it is pointed at (not this one), that both refuse bad arguments with exit
+code 2, and that a checkout whose einsum_ad cannot be imported is reported, not waited for."""
 
 import json
 import sys
@@ -13,6 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import pair  # noqa: E402
 import side_by_side  # noqa: E402
 
 
@@ -75,3 +77,43 @@ def test_a_checkout_that_cannot_import_is_an_error_not_a_hang(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert f"the worker for {broken} stopped" in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--systems", "torch"], "name two different systems"),
+    (["--systems", "torch,torch"], "name two different systems"),
+    (["--rounds", "0"], "--rounds 0: must be at least 1"),
+    (["--sample", "-1"], "--sample -1.0: must be positive"),
+    (["--mode", "both"], "invalid choice: 'both'"),
+])
+def test_pair_bad_arguments_exit_2(argv, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        pair.parse_args(argv)
+    assert info.value.code == 2 and message in capsys.readouterr().err
+
+
+@pytest.fixture
+def no_pinning(monkeypatch):
+    """pair.main pins its process to N cores and caps the BLAS pools: not the test worker's."""
+    monkeypatch.setattr(pair._util, "pin_threads", lambda n: 1)
+    monkeypatch.setattr(pair._util, "limit_loaded_pools", lambda n: [])
+
+
+def test_pair_unknown_system_or_case_exits_2_listing_the_valid_ones(no_pinning, capsys):
+    assert pair.main(["--systems", "einsum_ad,bogus", "--quick", "--json", ""]) == 2
+    assert "unknown system(s) ['bogus']; choose among 'einsum_ad'" in capsys.readouterr().err
+    assert pair.main(["--systems", "einsum_ad,numpy (hand)", "--quick", "--only", "bogus",
+                      "--json", ""]) == 2
+    assert "unknown case(s) ['bogus']; choose among matmul4x4" in capsys.readouterr().err
+
+
+def test_pair_quick_run_alternates_the_two_systems(no_pinning, tmp_path, capsys):
+    out = tmp_path / "pair.json"
+    code = pair.main(["--systems", "einsum_ad,numpy (hand)", "--quick", "--only",
+                      "matmul4x4", "--rounds", "2", "--json", str(out)])
+    assert code == 0
+    report = json.loads(out.read_text())
+    assert report["systems"] == ["einsum_ad", "numpy (hand)"]
+    row = report["results"]["matmul4x4"]
+    assert len(row["ratios"]) == 2 and row["first"] > 0 and row["second"] > 0
+    assert "| matmul4x4 |" in capsys.readouterr().out
