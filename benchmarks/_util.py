@@ -243,3 +243,59 @@ def write_json(path, payload) -> None:
     with open(path, "w") as f:
         json.dump(payload, f, indent=1, default=str)
     print(f"wrote {shown(path)}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------------- lock-step timing
+#
+# side_by_side.py and pair.py time two things in alternation, a short sample each, and
+# report the median of the rounds' ratios (see side_by_side.py for why).
+
+
+def add_lockstep_args(ap, what) -> None:
+    """``--threads``, ``--rounds``, ``--sample`` and ``--quick`` of a lock-step script."""
+    ap.add_argument("--threads", type=int, default=1, help="threads of each (1)")
+    ap.add_argument("--rounds", type=int, default=None,
+                    help=f"alternated samples of each {what} per row (15; quick 3)")
+    ap.add_argument("--sample", type=float, default=None,
+                    help="seconds of calls per sample (0.05; quick 0.005)")
+    ap.add_argument("--quick", action="store_true", help="peers.py's small sizes, few rounds")
+
+
+def check_lockstep_args(ap, args) -> None:
+    """Fill the defaults of :func:`add_lockstep_args`'s options and refuse bad values."""
+    if args.threads < 1:
+        ap.error(f"--threads {args.threads}: must be at least 1")
+    if args.rounds is None:
+        args.rounds = 3 if args.quick else 15
+    if args.rounds < 1:
+        ap.error(f"--rounds {args.rounds}: must be at least 1")
+    if args.sample is None:
+        args.sample = 0.005 if args.quick else 0.05
+    if not args.sample > 0:
+        ap.error(f"--sample {args.sample}: must be positive")
+
+
+def sample_seconds(fn, number) -> float:
+    """Seconds per call of ``fn`` over ``number`` calls, the cyclic collector held off."""
+    gc.collect(1)
+    gc.disable()
+    try:
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        return (time.perf_counter() - t0) / number
+    finally:
+        gc.enable()
+
+
+def ratio_summary(first, second) -> dict:
+    """Medians of two lists of per-round times and of their ratios (first / second), with
+    the first and third quartiles of the ratios (the lowest and highest of fewer than 4)."""
+    ratios = [x / y for x, y in zip(first, second)]
+    if len(ratios) < 4:
+        lo, hi = min(ratios), max(ratios)
+    else:
+        q = statistics.quantiles(ratios, n=4)
+        lo, hi = q[0], q[2]
+    return {"ratio": statistics.median(ratios), "middle_half": [lo, hi], "ratios": ratios,
+            "first": statistics.median(first), "second": statistics.median(second)}

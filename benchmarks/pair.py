@@ -19,9 +19,7 @@ The JSON goes to ``benchmarks/results/pair.json`` (``--json ''``: none).
 from __future__ import annotations
 
 import argparse
-import gc
 import os
-import statistics
 import sys
 import time
 
@@ -37,11 +35,7 @@ def parse_args(argv=None):
     ap.add_argument("--mode", default="fb", choices=("fwd", "fb"),
                     help="forward (fwd) or forward+backward (fb, the default)")
     ap.add_argument("--only", default="", help="comma-separated cases of peers.py")
-    ap.add_argument("--threads", type=int, default=1, help="threads for both systems (1)")
-    ap.add_argument("--rounds", type=int, default=None, help="rounds per case (15; quick 3)")
-    ap.add_argument("--sample", type=float, default=None,
-                    help="seconds of calls per sample (0.05; quick 0.005)")
-    ap.add_argument("--quick", action="store_true", help="peers.py's small sizes, few rounds")
+    _util.add_lockstep_args(ap, "system")
     ap.add_argument("--json", default=None,
                     help="write the figures here (default: benchmarks/results/pair.json; "
                          "'' : no)")
@@ -50,27 +44,8 @@ def parse_args(argv=None):
     if len(names) != 2 or names[0] == names[1]:
         ap.error(f"--systems {args.systems!r}: name two different systems")
     args.systems = names
-    if args.threads < 1:
-        ap.error(f"--threads {args.threads}: must be at least 1")
-    args.rounds = args.rounds if args.rounds is not None else (3 if args.quick else 15)
-    if args.rounds < 1:
-        ap.error(f"--rounds {args.rounds}: must be at least 1")
-    args.sample = args.sample if args.sample is not None else (0.005 if args.quick else 0.05)
-    if not args.sample > 0:
-        ap.error(f"--sample {args.sample}: must be positive")
+    _util.check_lockstep_args(ap, args)
     return args
-
-
-def _sample(fn, number):
-    gc.collect(1)
-    gc.disable()
-    try:
-        t0 = time.perf_counter()
-        for _ in range(number):
-            fn()
-        return (time.perf_counter() - t0) / number
-    finally:
-        gc.enable()
 
 
 def paired(fa, fb, rounds, sample):
@@ -85,16 +60,12 @@ def paired(fa, fb, rounds, sample):
     a, b = [], []
     for r in range(rounds):
         if r % 2 == 0:
-            a.append(_sample(fa, number))
-            b.append(_sample(fb, number))
+            a.append(_util.sample_seconds(fa, number))
+            b.append(_util.sample_seconds(fb, number))
         else:
-            b.append(_sample(fb, number))
-            a.append(_sample(fa, number))
-    ratios = [x / y for x, y in zip(a, b)]
-    q = statistics.quantiles(ratios, n=4) if len(ratios) >= 4 else (min(ratios), 0, max(ratios))
-    return {"first": statistics.median(a), "second": statistics.median(b),
-            "ratio": statistics.median(ratios), "middle_half": [q[0], q[-1]],
-            "ratios": ratios, "calls_per_sample": number}
+            b.append(_util.sample_seconds(fb, number))
+            a.append(_util.sample_seconds(fa, number))
+    return {**_util.ratio_summary(a, b), "calls_per_sample": number}
 
 
 def main(argv=None):

@@ -28,16 +28,17 @@ reports for einsum_ad.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import _util  # noqa: E402  (a worker then puts its checkout before this one: see _worker)
+
 MARK = "@@side_by_side "  # a worker's replies; anything else it prints is passed through
 
 
@@ -47,11 +48,7 @@ MARK = "@@side_by_side "  # a worker's replies; anything else it prints is passe
 def _worker(tree: str, threads: int, quick: bool) -> int:
     # The other checkout's einsum_ad comes first; this checkout's benchmark modules second.
     # ROOT is appended so that _util does not put this checkout's einsum_ad before `tree`.
-    sys.path[:0] = [tree, HERE]
-    if ROOT not in sys.path:
-        sys.path.append(ROOT)
-    import _util
-
+    sys.path.insert(0, tree)
     _util.pin_threads(threads)
     import numpy as np
 
@@ -89,18 +86,8 @@ def _worker(tree: str, threads: int, quick: bool) -> int:
             t0 = time.perf_counter()
             fn()
             reply(seconds=time.perf_counter() - t0)
-        else:  # "sample": seconds per call over `number` calls, the collector held off
-            number = msg["number"]
-            gc.collect(1)
-            gc.disable()
-            try:
-                t0 = time.perf_counter()
-                for _ in range(number):
-                    fn()
-                seconds = (time.perf_counter() - t0) / number
-            finally:
-                gc.enable()
-            reply(seconds=seconds)
+        else:  # "sample": seconds per call over `number` calls
+            reply(seconds=_util.sample_seconds(fn, msg["number"]))
     return 0
 
 
@@ -161,15 +148,10 @@ def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--against", required=True,
                     help="the other checkout: a directory holding an einsum_ad package")
-    ap.add_argument("--threads", type=int, default=1, help="threads of each worker (1)")
     ap.add_argument("--only", default="", help="comma-separated cases of peers.py")
-    ap.add_argument("--rounds", type=int, default=None,
-                    help="alternated samples of each checkout per case and mode (15; quick 3)")
-    ap.add_argument("--sample", type=float, default=None,
-                    help="seconds of calls per sample (0.05; quick 0.005)")
     ap.add_argument("--limit", type=float, default=1.05,
                     help="a median ratio above this is reported as slower (1.05)")
-    ap.add_argument("--quick", action="store_true", help="peers.py's small sizes, few rounds")
+    _util.add_lockstep_args(ap, "checkout")
     ap.add_argument("--json", default=None,
                     help="write the figures here (default: "
                          "benchmarks/results/side_by_side.json; '' : no)")
@@ -178,27 +160,10 @@ def parse_args(argv=None):
     if not os.path.isfile(os.path.join(tree, "einsum_ad", "__init__.py")):
         ap.error(f"--against {args.against}: no einsum_ad package in that directory")
     args.against = tree
-    if args.threads < 1:
-        ap.error(f"--threads {args.threads}: must be at least 1")
-    if args.rounds is None:
-        args.rounds = 3 if args.quick else 15
-    if args.rounds < 1:
-        ap.error(f"--rounds {args.rounds}: must be at least 1")
-    if args.sample is None:
-        args.sample = 0.005 if args.quick else 0.05
-    if not args.sample > 0:
-        ap.error(f"--sample {args.sample}: must be positive")
+    _util.check_lockstep_args(ap, args)
     if args.limit <= 0:
         ap.error(f"--limit {args.limit}: must be positive")
     return args
-
-
-def _quartiles(xs):
-    """The first and third quartiles (the lowest and highest of fewer than 4 values)."""
-    if len(xs) < 4:
-        return min(xs), max(xs)
-    q = statistics.quantiles(xs, n=4)
-    return q[0], q[2]
 
 
 def compare(here: Worker, there: Worker, keys, rounds, sample, wait=None):
@@ -216,17 +181,13 @@ def compare(here: Worker, there: Worker, keys, rounds, sample, wait=None):
             got = {w: w.ask(op="sample", key=key, number=number) for w in pair}
             a.append(got[here])
             b.append(got[there])
-        ratios = [x / y for x, y in zip(a, b)]
-        lo, hi = _quartiles(ratios)
-        out[key] = {"here": statistics.median(a), "there": statistics.median(b),
-                    "ratio": statistics.median(ratios), "middle_half": [lo, hi],
-                    "ratios": ratios, "calls_per_sample": number}
+        r = _util.ratio_summary(a, b)
+        out[key] = {"here": r.pop("first"), "there": r.pop("second"), **r,
+                    "calls_per_sample": number}
     return out
 
 
 def render(results, args, here, there) -> str:
-    import _util
-
     lines = [f"# einsum_ad side by side: this checkout / {args.against}", ""]
     lines.append(f"- this checkout: {here.einsum_ad} ({_commit(ROOT) or 'no git'})")
     lines.append(f"- the other: {there.einsum_ad} ({_commit(args.against) or 'no git'})")
@@ -262,9 +223,6 @@ def main(argv=None):
         w = ap.parse_args(argv)
         return _worker(os.path.abspath(w.worker), w.threads, w.quick)
     args = parse_args(argv)
-    sys.path.insert(0, HERE)
-    import _util
-
     workers = []
     try:
         here = Worker(ROOT, args.threads, args.quick)
