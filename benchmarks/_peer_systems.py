@@ -49,32 +49,37 @@ class System:
 
 class EinsumAD(System):
     name = "einsum_ad"
+    wrap = None  # a transform applied to each measured function (ea.jit), or None
 
     def einsum(self, case, mode):
         spec, xs, ct = case.spec, case.arrays, case.ct
-        if mode == "fwd":
-            return (lambda: ea.einsum(spec, *xs)), None
         f = lambda *a: ea.einsum(spec, *a)
+        if mode == "fwd":
+            if self.wrap is None:
+                return (lambda: ea.einsum(spec, *xs)), None
+            g = self.wrap(f)
+            return (lambda: g(*xs)), None
 
-        def run():
-            out, vjp = ea.vjp(f, *xs)
+        def fb(*a):
+            out, vjp = ea.vjp(f, *a)
             return out, vjp(ct)
-        return run, None
+        g = fb if self.wrap is None else self.wrap(fb)
+        return (lambda: g(*xs)), None
 
     def mlp(self, case, mode):
         params, x, y = case.arrays
+        g = _mlp_loss if mode == "fwd" else ea.value_and_grad(_mlp_loss)
+        g = g if self.wrap is None else self.wrap(g)
+        return (lambda: g(params, x, y)), None
 
-        def loss(p, x, y):
-            h = x
-            for i in range(3):
-                h = ea.einsum("bi,io->bo", h, p[f"W{i}"]) + p[f"b{i}"]
-                if i < 2:
-                    h = ea.relu(h)
-            return -ea.sum(y * ea.log_softmax(h, axis=1)) / x.shape[0]
-        if mode == "fwd":
-            return (lambda: loss(params, x, y)), None
-        vg = ea.value_and_grad(loss)
-        return (lambda: vg(params, x, y)), None
+
+def _mlp_loss(p, x, y):
+    h = x
+    for i in range(3):
+        h = ea.einsum("bi,io->bo", h, p[f"W{i}"]) + p[f"b{i}"]
+        if i < 2:
+            h = ea.relu(h)
+    return -ea.sum(y * ea.log_softmax(h, axis=1)) / x.shape[0]
 
 
 class EinsumADTorch(EinsumAD):
@@ -94,6 +99,14 @@ class EinsumADTorch(EinsumAD):
                   if case.spec is None else [to(a) for a in case.arrays])
         ct = None if case.ct is None else to(case.ct)
         return super().make(dataclasses.replace(case, arrays=arrays, ct=ct), mode)
+
+
+class EinsumADTorchJit(EinsumADTorch):
+    """einsum_ad on torch tensors under ``ea.jit``: each measured function compiled once
+    (for ``pair.py``; ``peers.py`` times eager einsum_ad only)."""
+
+    name = "einsum_ad jit (torch)"
+    wrap = staticmethod(ea.jit)
 
 
 class Hand(System):
@@ -340,6 +353,10 @@ OPTIONAL = ("torch", "einsum_ad (torch)", "jax.jit", "jax (eager)", "autograd")
 SKIP_GROUPS = {"jax": ("jax.jit", "jax (eager)"),
                "np.einsum": ("np.einsum(optimize=False)", "np.einsum(optimize=True)"),
                "optional": OPTIONAL}
+
+
+#: systems ``pair.py`` can also time (not part of ``peers.py``'s tables)
+EXTRA = {"einsum_ad jit (torch)": EinsumADTorchJit}
 
 
 def skip_names(text: str) -> set:

@@ -75,14 +75,21 @@ def main(argv=None):
     import _peer_systems
     import numpy as np
 
-    unknown = [n for n in args.systems if n not in _peer_systems.PEER_NAMES + ("einsum_ad",)]
+    names = ("einsum_ad",) + _peer_systems.PEER_NAMES + tuple(_peer_systems.EXTRA)
+    unknown = [n for n in args.systems if n not in names]
     if unknown:
-        valid = ", ".join(repr(n) for n in ("einsum_ad",) + _peer_systems.PEER_NAMES)
+        valid = ", ".join(repr(n) for n in names)
         print(f"pair.py: error: --systems: unknown system(s) {unknown}; choose among {valid}",
               file=sys.stderr)
         return 2
     skip = set(_peer_systems.PEER_NAMES) - set(args.systems)
     systems, notes = _peer_systems.available(threads, skip=skip)
+    for name in args.systems:
+        if name in _peer_systems.EXTRA:
+            try:
+                systems[name] = _peer_systems.EXTRA[name](threads)
+            except ImportError as exc:
+                notes.append(f"{name}: {exc}")
     _util.limit_loaded_pools(threads)
     missing = [n for n in args.systems if n not in systems]
     if missing:

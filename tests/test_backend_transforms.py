@@ -23,6 +23,12 @@ def vector_f(W, x):
     return ea.sigmoid(ea.einsum("ij,j->i", W, x)) * x[:3]
 
 
+def layer_f(W, x):
+    """A network layer's loss: relu, a bias, log_softmax (constants made by the rules)."""
+    h = ea.relu(ea.einsum("ij,j->i", W, x) + 0.1)
+    return -ea.sum(ea.log_softmax(h, axis=0) * ea.arange(3.0, dtype=h.dtype, like=h))
+
+
 def tree_f(p):
     return ea.sum(ea.einsum("ij,j->i", p["W"], p["x"]) ** 2) + ea.sum(p["x"][1:] * 3.0)
 
@@ -43,6 +49,15 @@ TRANSFORMS = [
     ("jacobian", lambda W, x, ct, vW, vx: ea.jacobian(vector_f)(W, x)),
     ("hessian", lambda W, x, ct, vW, vx: ea.hessian(scalar_f, argnums=1)(W, x)),
     ("hvp", lambda W, x, ct, vW, vx: ea.hvp(scalar_f, (W, x), (vW, vx))),
+    # vmap and jit, alone and composed with the derivatives (vW's rows: a batch of x's)
+    ("vmap", lambda W, x, ct, vW, vx: ea.vmap(vector_f, in_axes=(None, 0))(W, vW)),
+    ("vmap-grad", lambda W, x, ct, vW, vx: ea.vmap(ea.grad(scalar_f, 1), (None, 0))(W, vW)),
+    ("jit", lambda W, x, ct, vW, vx: ea.jit(vector_f)(W, x)),
+    ("jit-grad", lambda W, x, ct, vW, vx: ea.jit(ea.grad(scalar_f, argnums=(0, 1)))(W, x)),
+    ("jit-value_and_grad-layer", lambda W, x, ct, vW, vx: ea.jit(ea.value_and_grad(layer_f))(
+        W, x)),
+    ("jit-vmap-grad", lambda W, x, ct, vW, vx: ea.jit(ea.vmap(ea.grad(layer_f, 1), (None, 0)))(
+        W, vW)),
 ]
 
 

@@ -117,3 +117,13 @@ def test_pair_quick_run_alternates_the_two_systems(no_pinning, tmp_path, capsys)
     row = report["results"]["matmul4x4"]
     assert len(row["ratios"]) == 2 and row["first"] > 0 and row["second"] > 0
     assert "| matmul4x4 |" in capsys.readouterr().out
+
+
+def test_pair_times_einsum_ad_under_jit_on_torch(no_pinning, tmp_path):
+    """pair.py's extra system: einsum_ad's measured functions under ea.jit, on torch."""
+    pytest.importorskip("torch")
+    out = tmp_path / "pair.json"
+    assert pair.main(["--systems", "einsum_ad jit (torch),torch", "--quick", "--only",
+                      "matmul4x4", "--rounds", "2", "--json", str(out)]) == 0
+    row = json.loads(out.read_text())["results"]["matmul4x4"]
+    assert row["first"] > 0 and row["second"] > 0

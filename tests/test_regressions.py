@@ -1017,3 +1017,23 @@ def test_numpy_scalar_operands_never_reach_a_products_unbound_methods(spec, shap
     for k, g in enumerate(grads):
         assert np.shape(g) == np.shape(ops[k])
     ea.check_grads(lambda *xs: ea.einsum(spec, *xs), [np.asarray(o) for o in ops], order=2)
+
+
+def test_jit_of_a_gradient_on_torch_tensors_makes_its_constants_from_dtype_and_device():
+    """``ea.jit(ea.value_and_grad(loss))`` on torch tensors raised einsum_ad.jit's "needs
+    the value" error: relu's VJP makes a 0 like its operand, and the torch backend's
+    ``const`` called ``like.new_full``, a method jit's abstract arrays do not have. A
+    constant is made from the operand's dtype and device alone on every backend (the
+    cross-backend transform table now runs vmap and jit, alone and composed, on each)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    W, x = rng.standard_normal((3, 4)), rng.standard_normal(4)
+
+    def loss(W, x):
+        return -ea.sum(ea.log_softmax(ea.relu(ea.einsum("ij,j->i", W, x)), axis=0))
+
+    want_v, want_g = ea.value_and_grad(loss)(W, x)
+    got_v, got_g = ea.jit(ea.value_and_grad(loss))(torch.from_numpy(W), torch.from_numpy(x))
+    assert isinstance(got_g, torch.Tensor)
+    np.testing.assert_allclose(float(got_v), want_v, rtol=1e-12)
+    np.testing.assert_allclose(got_g.numpy(), want_g, rtol=1e-12, atol=1e-14)

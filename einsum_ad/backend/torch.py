@@ -302,7 +302,10 @@ class TorchBackend(Backend):
         return x.device
 
     def const(self, value, like):
-        return like.new_full((), value)
+        if isinstance(like, _Tensor):
+            return like.new_full((), value)  # (its dtype and device, in one call)
+        # a value with only a shape, dtype and device: jit's abstract arrays
+        return torch.full((), value, dtype=like.dtype, device=like.device)
 
     def scalar(self, value, dtype, device):
         return torch.full((), value, dtype=dtype, device=device)
