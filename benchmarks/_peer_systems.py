@@ -68,12 +68,13 @@ class EinsumAD(System):
 
     def mlp(self, case, mode):
         params, x, y = case.arrays
-        g = _mlp_loss if mode == "fwd" else ea.value_and_grad(_mlp_loss)
+        g = mlp_loss if mode == "fwd" else ea.value_and_grad(mlp_loss)
         g = g if self.wrap is None else self.wrap(g)
         return (lambda: g(params, x, y)), None
 
 
-def _mlp_loss(p, x, y):
+def mlp_loss(p, x, y):
+    """The MLP case's loss in einsum_ad (benchmarks/jit.py times it too)."""
     h = x
     for i in range(3):
         h = ea.einsum("bi,io->bo", h, p[f"W{i}"]) + p[f"b{i}"]

@@ -134,17 +134,10 @@ def _einsum_ad_fb(ea, case):
     arguments of ``f``: the einsum's value and every operand's cotangent, or the MLP's
     loss and parameter gradients."""
     if case.spec is None:
+        import _peer_systems
+
         params, x, y = case.arrays
-
-        def loss(p, x, y):
-            h = x
-            for i in range(3):
-                h = ea.einsum("bi,io->bo", h, p[f"W{i}"]) + p[f"b{i}"]
-                if i < 2:
-                    h = ea.relu(h)
-            return -ea.sum(y * ea.log_softmax(h, axis=1)) / x.shape[0]
-
-        step = ea.value_and_grad(loss)
+        step = ea.value_and_grad(_peer_systems.mlp_loss)
         return (lambda opts: step if opts is None else ea.jit(step, **opts)), (params, x, y)
     spec = case.spec
     f = lambda *a: ea.einsum(spec, *a)
