@@ -107,7 +107,11 @@ class EinsumADTorchJit(EinsumADTorch):
     (for ``pair.py``; ``peers.py`` times eager einsum_ad only)."""
 
     name = "einsum_ad jit (torch)"
-    wrap = staticmethod(ea.jit)
+
+    def __init__(self, threads):
+        super().__init__(threads)
+        self.wrap = ea.jit  # (looked up here: side_by_side.py imports this module with
+        #                     checkouts older than ea.jit)
 
 
 class Hand(System):
