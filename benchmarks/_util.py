@@ -43,6 +43,15 @@ def pin_threads(n: int | None) -> int:
     return n
 
 
+def threads_arg(argv, default=None):
+    """``--threads`` read before argparse runs (threads are pinned before numpy is imported)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(add_help=False)
+    ap.add_argument("--threads", type=int, default=default)
+    return ap.parse_known_args(argv)[0].threads
+
+
 def limit_loaded_pools(n: int) -> list:
     """After imports: cap the BLAS/OpenMP pools threadpoolctl sees (numpy's, torch's)."""
     try:

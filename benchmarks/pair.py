@@ -69,7 +69,7 @@ def paired(fa, fb, rounds, sample):
 
 
 def main(argv=None):
-    threads = _util.pin_threads(_threads_arg(argv))
+    threads = _util.pin_threads(_util.threads_arg(argv, 1))
     args = parse_args(argv)
     import _peer_cases
     import _peer_systems
@@ -135,12 +135,6 @@ def main(argv=None):
                                 "sample": args.sample, "quick": args.quick,
                                 "results": results})
     return 0
-
-
-def _threads_arg(argv):
-    ap = argparse.ArgumentParser(add_help=False)
-    ap.add_argument("--threads", type=int, default=1)
-    return ap.parse_known_args(argv)[0].threads
 
 
 if __name__ == "__main__":

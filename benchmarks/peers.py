@@ -74,7 +74,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
-    threads = _util.pin_threads(_threads_arg(argv))
+    threads = _util.pin_threads(_util.threads_arg(argv))
     args = parse_args(argv)
     import _peer_cases as cases_mod
     import _peer_systems as systems_mod
@@ -140,13 +140,6 @@ def main(argv=None):
     if plot_path:
         plot(plot_path, cases, results)
     return 0
-
-
-def _threads_arg(argv):
-    """``--threads`` before argparse runs (threads are pinned before numpy is imported)."""
-    ap = argparse.ArgumentParser(add_help=False)
-    ap.add_argument("--threads", type=int, default=None)
-    return ap.parse_known_args(argv)[0].threads
 
 
 def best_peer(row, mode):
